@@ -1,0 +1,20 @@
+import type { CheckReport, Status } from "../checks/types.js";
+
+export const SCHEMA_VERSION = "1.0";
+
+export type ExitCode = 0 | 1 | 2 | 3;
+
+/** Everything a renderer needs about one doctor run; renderers never look at facts. */
+export interface DoctorReport {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: "schedctl"; version: string };
+  target: { kind: "host" | "root" | "container"; description: string };
+  /** The instant the checks were evaluated at (ISO-8601, UTC); `--at` sets it. */
+  evaluatedAt: string;
+  exitCode: ExitCode;
+  failOn: "warn" | "fail";
+  summary: Record<Status, number>;
+  /** Facts the text renderer shows side by side (timezone sources); optional for other renderers. */
+  checks: CheckReport[];
+  durationMs: number;
+}
