@@ -1,8 +1,9 @@
 // Bundles src/cli.ts into dist/ as ESM with code splitting, so each command (and the heavy modules it
 // imports: ioredis, execa) is its own chunk loaded only when that command runs.
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: { cli: "src/cli.ts" },
@@ -19,5 +20,6 @@ await build({
   banner: {
     js: "import { createRequire as __schedctlCreateRequire } from 'node:module'; const require = __schedctlCreateRequire(import.meta.url);",
   },
+  define: { __SCHEDCTL_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
 });

@@ -1,0 +1,98 @@
+import { readFile } from "node:fs/promises";
+import { UsageError } from "../errors.js";
+import type { Target } from "../targets/target.js";
+import { predictAllTzlocal } from "../tz/tzlocal.js";
+import { gatherAppFacts, parseDotenv } from "./app.js";
+import { gatherOsFacts } from "./os.js";
+import { gatherPythonFacts, pipTzdataDir } from "./python.js";
+import { gatherTzFacts } from "./tz.js";
+import { tzSources } from "./tz-sources.js";
+import type { ConfigValue, Facts } from "./types.js";
+
+export interface GatherOptions {
+  appDir: string;
+  /** --env KEY=VAL, in order */
+  envPairs: string[];
+  /** --env-file paths, in order */
+  envFiles: string[];
+  /** epoch seconds */
+  now: number;
+}
+
+export function parseEnvPair(pair: string): [string, string] {
+  const eq = pair.indexOf("=");
+  if (eq <= 0) throw new UsageError(`--env ${JSON.stringify(pair)}: expected KEY=VALUE`);
+  const key = pair.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`--env ${JSON.stringify(pair)}: invalid variable name "${key}"`);
+  return [key, pair.slice(eq + 1)];
+}
+
+/** Gathers every fact the checks need, once, through the target. */
+export async function gatherFacts(target: Target, opts: GatherOptions): Promise<Facts> {
+  const notes: string[] = [];
+  const env: Record<string, string> = {};
+  const envSources: Record<string, string> = {};
+  for (const [k, v] of Object.entries(await target.environment())) {
+    env[k] = v;
+    envSources[k] = target.kind === "container" ? "container environment" : "environment";
+  }
+
+  const app = await gatherAppFacts(opts.appDir);
+  for (const e of app.dotenv) {
+    env[e.key] = e.value;
+    envSources[e.key] = e.source;
+  }
+  for (const file of opts.envFiles) {
+    const text = await readFile(file, "utf8").catch((err: Error) => {
+      throw new UsageError(`--env-file ${file}: ${err.message}`);
+    });
+    for (const e of parseDotenv(text)) {
+      env[e.key] = e.value;
+      envSources[e.key] = `${file}:${e.line}`;
+    }
+  }
+  for (const pair of opts.envPairs) {
+    const [k, v] = parseEnvPair(pair);
+    env[k] = v;
+    envSources[k] = "--env";
+  }
+
+  const os = await gatherOsFacts(target);
+  const python = await gatherPythonFacts(target);
+  const pipTzdata = await pipTzdataDir(target, python);
+  const tz = await gatherTzFacts(target, { env, now: opts.now, libc: os.libc, pipTzdata, notes });
+
+  // SCHEDULER_TIMEZONE: explicit deploy-time env first, then the app's config file, then schedctl's config.
+  const schedulerTimezone: ConfigValue[] = [];
+  if (env.SCHEDULER_TIMEZONE !== undefined) {
+    schedulerTimezone.push({ value: env.SCHEDULER_TIMEZONE, source: envSources.SCHEDULER_TIMEZONE ?? "environment" });
+  }
+  schedulerTimezone.push(...app.facts.schedulerTimezone);
+  if (app.configTimezone) schedulerTimezone.push(app.configTimezone);
+  app.facts.schedulerTimezone = schedulerTimezone;
+
+  // The predictors may ask for zones no source named directly; load those and look again (a fixpoint).
+  await tz.store.load(schedulerTimezone.map((s) => s.value));
+  for (let round = 0; round < 4; round++) {
+    tz.store.requested.clear();
+    predictAllTzlocal(tz.layout);
+    const missing = [...tz.store.requested].filter((n) => !tz.store.zones.has(n));
+    if (missing.length === 0) break;
+    await tz.store.load(missing);
+  }
+  const { store: _store, ...tzRest } = tz;
+  const tzFacts = { ...tzRest, zones: Object.fromEntries(tz.store.zones), sources: [] as Facts["tz"]["sources"] };
+  tzFacts.sources = tzSources(tzFacts, schedulerTimezone);
+
+  return {
+    target: { kind: target.kind, description: target.description, live: target.live },
+    now: opts.now,
+    env,
+    envSources,
+    os,
+    tz: tzFacts,
+    python,
+    app: app.facts,
+    notes,
+  };
+}
