@@ -33,8 +33,16 @@ Examples:
   program
     .command("doctor")
     .description("diagnose timezone, duplicate-scheduler and routing problems")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github", "junit"]).default("text"))
-    .addOption(new Option("--fail-on <level>", "lowest status that makes the exit code 1").choices(["warn", "fail"]).default("fail"))
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(["text", "json", "github", "junit"])
+        .default("text"),
+    )
+    .addOption(
+      new Option("--fail-on <level>", "lowest status that makes the exit code 1")
+        .choices(["warn", "fail"])
+        .default("fail"),
+    )
     .option("--only <ids>", "run only these checks or groups (comma-separated, repeatable)", collect, [])
     .option("--skip <ids>", "skip these checks or groups (comma-separated, repeatable)", collect, [])
     .option("--list", "list every check with its id, group and what it looks at")
@@ -73,7 +81,11 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and --version are successes; every other commander error is a usage error (2), which
       // commander has already printed on stderr.
-      return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? 0 : 2;
+      return err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+        ? 0
+        : 2;
     }
     const e = err as Error & { exitCode?: number };
     if (e.exitCode === 2 || e.exitCode === 3) {

@@ -5,9 +5,17 @@ import { CHECKS } from "./registry.js";
 import { type CheckDefinition, type CheckReport, GROUPS, type Status } from "./types.js";
 
 /** Resolves --only/--skip (check ids or group names) against the registry; unknown names are usage errors. */
-export function selectChecks(only: string[], skip: string[], all: readonly CheckDefinition[] = CHECKS): CheckDefinition[] {
+export function selectChecks(
+  only: string[],
+  skip: string[],
+  all: readonly CheckDefinition[] = CHECKS,
+): CheckDefinition[] {
   const known = new Set<string>([...GROUPS, ...all.map((c) => c.id)]);
-  const split = (xs: string[]) => xs.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+  const split = (xs: string[]) =>
+    xs
+      .flatMap((x) => x.split(","))
+      .map((x) => x.trim())
+      .filter(Boolean);
   const o = split(only);
   const s = split(skip);
   for (const name of [...o, ...s]) {
@@ -20,12 +28,22 @@ export function selectChecks(only: string[], skip: string[], all: readonly Check
 }
 
 /** Runs each check; a check that throws becomes an `error` result and the others still report. */
-export function runChecks(checks: readonly CheckDefinition[], facts: Facts, clock: () => number = () => performance.now()): CheckReport[] {
+export function runChecks(
+  checks: readonly CheckDefinition[],
+  facts: Facts,
+  clock: () => number = () => performance.now(),
+): CheckReport[] {
   return checks.map((c) => {
     const start = clock();
     try {
       const r = c.run(facts);
-      return { id: c.id, group: c.group, title: c.title, ...r, durationMs: Math.round((clock() - start) * 100) / 100 };
+      return {
+        id: c.id,
+        group: c.group,
+        title: c.title,
+        ...r,
+        durationMs: Math.round((clock() - start) * 100) / 100,
+      };
     } catch (err) {
       return {
         id: c.id,
@@ -33,7 +51,11 @@ export function runChecks(checks: readonly CheckDefinition[], facts: Facts, cloc
         title: c.title,
         status: "error" as const,
         summary: `check crashed: ${(err as Error).message}`,
-        details: (err as Error).stack?.split("\n").slice(1, 6).map((l) => l.trim()) ?? [],
+        details:
+          (err as Error).stack
+            ?.split("\n")
+            .slice(1, 6)
+            .map((l) => l.trim()) ?? [],
         evidence: {},
         durationMs: Math.round((clock() - start) * 100) / 100,
       };

@@ -26,14 +26,25 @@ export interface DoctorOptions {
 
 /** `--at`: an ISO-8601 instant with a date; offsets allowed, default UTC. */
 export function parseAt(value: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(value.trim());
-  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? "00"}:${m[5] ?? "00"}:${m[6] ?? "00"}${m[7] ? `.${m[7].slice(0, 3)}` : ""}${(m[8] ?? "Z").replace(/^([+-]\d{2})(\d{2})$/, "$1:$2")}`) : Number.NaN;
-  if (!m || Number.isNaN(ms)) throw new UsageError(`--at ${JSON.stringify(value)}: not an ISO-8601 date or date-time (e.g. 2027-03-28T01:30:00Z)`);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+      value.trim(),
+    );
+  const ms = m
+    ? Date.parse(
+        `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? "00"}:${m[5] ?? "00"}:${m[6] ?? "00"}${m[7] ? `.${m[7].slice(0, 3)}` : ""}${(m[8] ?? "Z").replace(/^([+-]\d{2})(\d{2})$/, "$1:$2")}`,
+      )
+    : Number.NaN;
+  if (!m || Number.isNaN(ms))
+    throw new UsageError(
+      `--at ${JSON.stringify(value)}: not an ISO-8601 date or date-time (e.g. 2027-03-28T01:30:00Z)`,
+    );
   return Math.floor(ms / 1000);
 }
 
 async function openTarget(opts: DoctorOptions): Promise<Target> {
-  if (opts.root && opts.container) throw new UsageError("--root and --container are exclusive: pick one target");
+  if (opts.root && opts.container)
+    throw new UsageError("--root and --container are exclusive: pick one target");
   if (opts.root) {
     const dir = resolve(opts.root);
     const st = await stat(dir).catch((err: NodeJS.ErrnoException) => {
@@ -43,7 +54,8 @@ async function openTarget(opts: DoctorOptions): Promise<Target> {
     if (!st.isDirectory()) throw new UsageError(`--root ${opts.root}: not a directory`);
     const { RootFsTarget } = await import("../targets/rootfs.js");
     const target = new RootFsTarget(dir);
-    if ((await target.readdir("/").catch(() => null)) === null) throw new RunError(`--root ${opts.root}: cannot list the directory`);
+    if ((await target.readdir("/").catch(() => null)) === null)
+      throw new RunError(`--root ${opts.root}: cannot list the directory`);
     return target;
   }
   if (opts.container) {
@@ -57,7 +69,10 @@ async function openTarget(opts: DoctorOptions): Promise<Target> {
 function listChecks(format: DoctorOptions["format"]): string {
   if (format === "json") {
     return `${JSON.stringify(
-      { schemaVersion: SCHEMA_VERSION, checks: CHECKS.map((c) => ({ id: c.id, group: c.group, title: c.title, description: c.description })) },
+      {
+        schemaVersion: SCHEMA_VERSION,
+        checks: CHECKS.map((c) => ({ id: c.id, group: c.group, title: c.title, description: c.description })),
+      },
       null,
       2,
     )}\n`;

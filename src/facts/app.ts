@@ -2,7 +2,19 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { AppFacts, ConfigValue } from "./types.js";
 
-const SKIP_DIRS = new Set([".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", "dist", "build", ".tox", ".mypy_cache"]);
+const SKIP_DIRS = new Set([
+  ".git",
+  ".venv",
+  "venv",
+  "env",
+  "node_modules",
+  "__pycache__",
+  "site-packages",
+  "dist",
+  "build",
+  ".tox",
+  ".mypy_cache",
+]);
 const MAX_PY_FILES = 2000;
 const MAX_PY_BYTES = 1024 * 1024;
 const MAX_DEPTH = 5;
@@ -16,7 +28,10 @@ export function parseDotenv(text: string): { key: string; value: string; line: n
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
     if (!m?.[1]) return;
     let v = m[2] ?? "";
-    if ((v.startsWith('"') && v.endsWith('"') && v.length >= 2) || (v.startsWith("'") && v.endsWith("'") && v.length >= 2)) {
+    if (
+      (v.startsWith('"') && v.endsWith('"') && v.length >= 2) ||
+      (v.startsWith("'") && v.endsWith("'") && v.length >= 2)
+    ) {
       v = v.slice(1, -1);
     } else {
       v = v.replace(/\s+#.*$/, "");
@@ -39,7 +54,8 @@ async function pythonFiles(dir: string): Promise<string[]> {
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       if (out.length >= MAX_PY_FILES) return;
-      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) await walk(join(d, e.name), depth + 1);
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith("."))
+        await walk(join(d, e.name), depth + 1);
       else if (e.isFile() && e.name.endsWith(".py")) out.push(join(d, e.name));
     }
   };
@@ -92,11 +108,16 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
 
   const dotenv: AppScan["dotenv"] = [];
   const envText = await readFile(join(dir, ".env"), "utf8").catch(() => null);
-  if (envText !== null) for (const e of parseDotenv(envText)) dotenv.push({ key: e.key, value: e.value, source: `.env:${e.line}` });
+  if (envText !== null)
+    for (const e of parseDotenv(envText))
+      dotenv.push({ key: e.key, value: e.value, source: `.env:${e.line}` });
 
   let configTimezone: ConfigValue | null = null;
   for (const [file, pick] of [
-    ["pyproject.toml", (d: Record<string, unknown>) => (d.tool as Record<string, unknown> | undefined)?.schedctl],
+    [
+      "pyproject.toml",
+      (d: Record<string, unknown>) => (d.tool as Record<string, unknown> | undefined)?.schedctl,
+    ],
     ["schedctl.toml", (d: Record<string, unknown>) => d],
   ] as const) {
     const raw = await readFile(join(dir, file), "utf8").catch(() => null);
@@ -104,7 +125,11 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     const { parse } = await import("smol-toml");
     const section = pick(parse(raw) as Record<string, unknown>) as Record<string, unknown> | undefined;
     if (section && typeof section.timezone === "string") {
-      configTimezone = { value: section.timezone, source: file === "pyproject.toml" ? "pyproject.toml [tool.schedctl] timezone" : "schedctl.toml timezone" };
+      configTimezone = {
+        value: section.timezone,
+        source:
+          file === "pyproject.toml" ? "pyproject.toml [tool.schedctl] timezone" : "schedctl.toml timezone",
+      };
       break;
     }
   }
@@ -126,17 +151,26 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
         }
       }
     });
-    if (/^\s*(?:from\s+flask_apscheduler\s+import|import\s+flask_apscheduler)/m.test(src)) facts.flaskApscheduler.imported = true;
+    if (/^\s*(?:from\s+flask_apscheduler\s+import|import\s+flask_apscheduler)/m.test(src))
+      facts.flaskApscheduler.imported = true;
     for (const m of src.matchAll(/\bAPScheduler\s*\(/g)) {
       const text = callText(src, (m.index ?? 0) + m[0].length - 1);
       const args = text.slice(1, -1).trim();
       // APScheduler(scheduler=...) or APScheduler(BackgroundScheduler(...), app) hands over a configured scheduler.
       const passesScheduler = /\bscheduler\s*=/.test(args) || /^\w*Scheduler\s*\(/.test(args);
-      facts.flaskApscheduler.constructs.push({ source: `${rel}:${lineOf(src, m.index ?? 0)}`, text: `APScheduler${text}`, passesScheduler });
+      facts.flaskApscheduler.constructs.push({
+        source: `${rel}:${lineOf(src, m.index ?? 0)}`,
+        text: `APScheduler${text}`,
+        passesScheduler,
+      });
     }
     for (const m of src.matchAll(SCHEDULER_CLASSES)) {
       const text = callText(src, (m.index ?? 0) + m[0].length - 1);
-      if (!/\btimezone\s*=/.test(text)) facts.bareSchedulers.push({ source: `${rel}:${lineOf(src, m.index ?? 0)}`, text: `${m[1]}Scheduler${text}` });
+      if (!/\btimezone\s*=/.test(text))
+        facts.bareSchedulers.push({
+          source: `${rel}:${lineOf(src, m.index ?? 0)}`,
+          text: `${m[1]}Scheduler${text}`,
+        });
     }
   }
   return { facts, dotenv, configTimezone };

@@ -5,9 +5,9 @@ import { predictAllTzlocal } from "../tz/tzlocal.js";
 import { gatherAppFacts, parseDotenv } from "./app.js";
 import { gatherOsFacts } from "./os.js";
 import { gatherPythonFacts, pipTzdataDir } from "./python.js";
+import type { ConfigValue, Facts } from "./types.js";
 import { gatherTzFacts } from "./tz.js";
 import { tzSources } from "./tz-sources.js";
-import type { ConfigValue, Facts } from "./types.js";
 
 export interface GatherOptions {
   appDir: string;
@@ -23,7 +23,8 @@ export function parseEnvPair(pair: string): [string, string] {
   const eq = pair.indexOf("=");
   if (eq <= 0) throw new UsageError(`--env ${JSON.stringify(pair)}: expected KEY=VALUE`);
   const key = pair.slice(0, eq);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`--env ${JSON.stringify(pair)}: invalid variable name "${key}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+    throw new UsageError(`--env ${JSON.stringify(pair)}: invalid variable name "${key}"`);
   return [key, pair.slice(eq + 1)];
 }
 
@@ -65,7 +66,10 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
   // SCHEDULER_TIMEZONE: explicit deploy-time env first, then the app's config file, then schedctl's config.
   const schedulerTimezone: ConfigValue[] = [];
   if (env.SCHEDULER_TIMEZONE !== undefined) {
-    schedulerTimezone.push({ value: env.SCHEDULER_TIMEZONE, source: envSources.SCHEDULER_TIMEZONE ?? "environment" });
+    schedulerTimezone.push({
+      value: env.SCHEDULER_TIMEZONE,
+      source: envSources.SCHEDULER_TIMEZONE ?? "environment",
+    });
   }
   schedulerTimezone.push(...app.facts.schedulerTimezone);
   if (app.configTimezone) schedulerTimezone.push(app.configTimezone);
@@ -81,7 +85,11 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     await tz.store.load(missing);
   }
   const { store: _store, ...tzRest } = tz;
-  const tzFacts = { ...tzRest, zones: Object.fromEntries(tz.store.zones), sources: [] as Facts["tz"]["sources"] };
+  const tzFacts = {
+    ...tzRest,
+    zones: Object.fromEntries(tz.store.zones),
+    sources: [] as Facts["tz"]["sources"],
+  };
   tzFacts.sources = tzSources(tzFacts, schedulerTimezone);
 
   return {

@@ -1,6 +1,6 @@
 import type { TargetKind } from "../targets/target.js";
-import type { LibcFlavor, LibcReading } from "../tz/libc.js";
 import type { TzLayout } from "../tz/layout.js";
+import type { LibcFlavor, LibcReading } from "../tz/libc.js";
 import type { Tzif } from "../tz/tzif.js";
 
 /**

@@ -32,14 +32,22 @@ function shown(raw: string | null): string | null {
 export function tzSources(tz: Omit<TzFacts, "sources">, schedulerTimezone: ConfigValue[]): TzSourceFact[] {
   const out: TzSourceFact[] = [];
   const l = tz.layout;
-  if (tz.tzEnv === undefined) out.push({ source: "TZ", raw: null, zone: null, note: "unset", kind: "system" });
+  if (tz.tzEnv === undefined)
+    out.push({ source: "TZ", raw: null, zone: null, note: "unset", kind: "system" });
   else {
     const v = tz.tzEnv.startsWith(":") ? tz.tzEnv.slice(1) : tz.tzEnv;
     out.push({
       source: "TZ",
       raw: tz.tzEnv,
       zone: v === "" ? null : v,
-      note: tz.tzEnv === "" ? "set but empty" : l.zones.exists(v) ? "zone found" : v.startsWith("/") ? "file path" : "no such zone file",
+      note:
+        tz.tzEnv === ""
+          ? "set but empty"
+          : l.zones.exists(v)
+            ? "zone found"
+            : v.startsWith("/")
+              ? "file path"
+              : "no such zone file",
       kind: "system",
     });
   }
@@ -50,21 +58,38 @@ export function tzSources(tz: Omit<TzFacts, "sources">, schedulerTimezone: Confi
       source: f.path,
       raw: shown(f.raw),
       zone,
-      note: !f.exists ? "missing" : f.notUtf8 ? "not text" : zone ? (l.zones.exists(zone) ? "zone found" : "no such zone file") : "empty",
+      note: !f.exists
+        ? "missing"
+        : f.notUtf8
+          ? "not text"
+          : zone
+            ? l.zones.exists(zone)
+              ? "zone found"
+              : "no such zone file"
+            : "empty",
       kind: "system",
     });
   }
   for (const f of [l.sysconfigClock, l.confdClock]) {
     if (!f.exists) continue;
     const zone = zoneFromClockFile(f);
-    out.push({ source: f.path, raw: shown(f.raw), zone, note: zone ? "ZONE= found" : "no double-quoted ZONE=", kind: "system" });
+    out.push({
+      source: f.path,
+      raw: shown(f.raw),
+      zone,
+      note: zone ? "ZONE= found" : "no double-quoted ZONE=",
+      kind: "system",
+    });
   }
   const lt = tz.localtime;
   const ltNote: Record<typeof lt.kind, string> = {
     missing: "missing",
     symlink: `symlink to ${lt.linkTarget ?? "?"}`,
     "dangling-symlink": `dangling symlink to ${lt.linkTarget ?? "?"}`,
-    file: lt.identifiedAs.length > 0 ? `copied file, identical to ${lt.identifiedAs.join(", ")}` : "copied file, matches no zone",
+    file:
+      lt.identifiedAs.length > 0
+        ? `copied file, identical to ${lt.identifiedAs.join(", ")}`
+        : "copied file, matches no zone",
     other: "not a file",
   };
   out.push({

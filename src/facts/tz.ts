@@ -7,7 +7,12 @@ import { isTzif, parseTzif, type Tzif, tzifOffsetAt } from "../tz/tzif.js";
 import type { LocaltimeFact, TzFacts, ZoneFileFact } from "./types.js";
 
 /** Python's zoneinfo.TZPATH default; the pip `tzdata` package comes after it. */
-export const PYTHON_TZPATH = ["/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/lib/zoneinfo", "/etc/zoneinfo"];
+export const PYTHON_TZPATH = [
+  "/usr/share/zoneinfo",
+  "/usr/lib/zoneinfo",
+  "/usr/share/lib/zoneinfo",
+  "/etc/zoneinfo",
+];
 const MAX_TEXT_FILE = 64 * 1024;
 const MAX_TZIF_FILE = 1024 * 1024;
 const TEXT_SOURCES = {
@@ -180,33 +185,15 @@ export class ZoneStore {
   }
 }
 
-async function listZoneFiles(target: Target, dir: string): Promise<{ name: string; size: number }[]> {
-  const out: { name: string; size: number }[] = [];
-  const walk = async (rel: string, depth: number): Promise<void> => {
-    if (depth > 4) return;
-    const entries = await target.readdir(rel ? `${dir}/${rel}` : dir);
-    if (!entries) return;
-    for (const e of entries) {
-      const relPath = rel ? `${rel}/${e}` : e;
-      if (!rel && ZONEINFO_SKIP_DIRS.has(e)) continue;
-      const st = await target.lstat(`${dir}/${relPath}`);
-      if (st?.type === "dir") await walk(relPath, depth + 1);
-      else if (st?.type === "file") out.push({ name: relPath, size: st.size });
-    }
-  };
-  await walk("", 0);
-  return out;
-}
-
 /** Finds the zones whose file is byte-identical to a copied /etc/localtime (size first, then bytes). */
 async function identifyCopiedLocaltime(target: Target, zoneinfoDir: string, size: number): Promise<string[]> {
   const mine = await target.readFile("/etc/localtime", MAX_TZIF_FILE);
   if (!mine || !isTzif(mine)) return [];
   const same: string[] = [];
-  for (const f of await listZoneFiles(target, zoneinfoDir)) {
+  for (const f of await target.listFiles(zoneinfoDir, ZONEINFO_SKIP_DIRS)) {
     if (f.size !== size) continue;
-    const other = await target.readFile(`${zoneinfoDir}/${f.name}`, MAX_TZIF_FILE).catch(() => null);
-    if (other?.equals(mine)) same.push(f.name);
+    const other = await target.readFile(`${zoneinfoDir}/${f.path}`, MAX_TZIF_FILE).catch(() => null);
+    if (other?.equals(mine)) same.push(f.path);
   }
   return same.sort();
 }
@@ -290,7 +277,16 @@ export async function gatherTzFacts(
   // /etc/localtime as tzlocal and the user see it.
   const linkTarget = lt.isSymlink ? await target.readlink("/etc/localtime") : null;
   const localtime: LocaltimeFact = {
-    kind: !lt.isSymlink && !lt.exists ? "missing" : lt.isSymlink ? (lt.exists ? "symlink" : "dangling-symlink") : lt.isFile ? "file" : "other",
+    kind:
+      !lt.isSymlink && !lt.exists
+        ? "missing"
+        : lt.isSymlink
+          ? lt.exists
+            ? "symlink"
+            : "dangling-symlink"
+          : lt.isFile
+            ? "file"
+            : "other",
     linkTarget,
     resolved: lt.realpath,
     zoneFromLink: lt.isSymlink ? zoneFromPath(lt.realpath, [zoneinfoDir, ...PYTHON_TZPATH]) : null,
@@ -325,7 +321,18 @@ export async function gatherTzFacts(
     localtime: toTzifFileFact(lt),
     usrLocalEtcLocaltime: toTzifFileFact(usrLocal),
     termux,
-    fileAt: (p) => toTzifFileFact(files.get(p) ?? { ...lt, path: p, exists: false, isSymlink: false, realpath: null, isFile: false, tzif: null }),
+    fileAt: (p) =>
+      toTzifFileFact(
+        files.get(p) ?? {
+          ...lt,
+          path: p,
+          exists: false,
+          isSymlink: false,
+          realpath: null,
+          isFile: false,
+          tzif: null,
+        },
+      ),
     zones: store.lookup(),
     systemOffsetAt: systemOffsetFn(reading, files),
     now: opts.now,
@@ -335,7 +342,13 @@ export async function gatherTzFacts(
     layout,
     tzEnv,
     localtime,
-    zoneinfo: { dir: zoneinfoDir, exists: zoneinfoExists, version, legacyNames, pipTzdata: opts.pipTzdata ?? null },
+    zoneinfo: {
+      dir: zoneinfoDir,
+      exists: zoneinfoExists,
+      version,
+      legacyNames,
+      pipTzdata: opts.pipTzdata ?? null,
+    },
     zones: Object.fromEntries(store.zones),
     libc: reading,
     libcTzif: reading.kind === "file" ? (files.get(reading.path)?.tzif ?? null) : null,

@@ -46,7 +46,9 @@ export interface Snapshot {
 export function parseSnapshot(out: Buffer): Snapshot {
   const endMarker = out.indexOf("\nEND\n");
   if (!out.subarray(0, 20).toString("latin1").startsWith("SCHEDCTL-SNAPSHOT 1\n") || endMarker < 0) {
-    throw new RunError("unexpected answer from the container (is /bin/sh there? distroless images have no shell)");
+    throw new RunError(
+      "unexpected answer from the container (is /bin/sh there? distroless images have no shell)",
+    );
   }
   const header = out.subarray(0, endMarker).toString("utf8").split("\n");
   const env: Record<string, string> = {};
@@ -68,7 +70,10 @@ export function parseSnapshot(out: Buffer): Snapshot {
 
 function run(cmd: string, args: string[], input: Buffer | null, what: string): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"], timeout: EXEC_TIMEOUT_MS });
+    const child = spawn(cmd, args, {
+      stdio: [input ? "pipe" : "ignore", "pipe", "pipe"],
+      timeout: EXEC_TIMEOUT_MS,
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = "";
@@ -81,11 +86,19 @@ function run(cmd: string, args: string[], input: Buffer | null, what: string): P
       stderr += c.toString("utf8").slice(0, 2000);
     });
     child.on("error", (err: NodeJS.ErrnoException) =>
-      reject(new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`)),
+      reject(
+        new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`),
+      ),
     );
     child.on("close", (code, signal) => {
-      if (signal) return reject(new RunError(`${what}: ${signal === "SIGTERM" ? `timed out after ${EXEC_TIMEOUT_MS / 1000} s` : `killed (${signal})`}`));
-      if (code !== 0) return reject(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
+      if (signal)
+        return reject(
+          new RunError(
+            `${what}: ${signal === "SIGTERM" ? `timed out after ${EXEC_TIMEOUT_MS / 1000} s` : `killed (${signal})`}`,
+          ),
+        );
+      if (code !== 0)
+        return reject(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
       resolvePromise(Buffer.concat(chunks));
     });
     if (input && child.stdin) child.stdin.end(input);
@@ -108,15 +121,27 @@ class ContainerTarget extends RootFsTarget {
 
 /** Snapshots a running container in one `docker exec` round trip and serves facts from the copy. */
 export async function openContainerTarget(name: string): Promise<RootFsTarget> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`--container ${JSON.stringify(name)}: not a container name or id`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    throw new UsageError(`--container ${JSON.stringify(name)}: not a container name or id`);
   const docker = process.env.SCHEDCTL_DOCKER || "docker";
-  const out = await run(docker, ["exec", "-i", name, "/bin/sh", "-c", SNAPSHOT_SCRIPT], null, `docker exec ${name}`);
+  const out = await run(
+    docker,
+    ["exec", "-i", name, "/bin/sh", "-c", SNAPSHOT_SCRIPT],
+    null,
+    `docker exec ${name}`,
+  );
   const snap = parseSnapshot(out);
   const tmp = await mkdtemp(join(tmpdir(), "schedctl-container-"));
   const root = join(tmp, "root");
   await mkdir(root);
   try {
-    if (snap.tar.length > 0) await run("tar", ["-x", "-C", root, "--no-same-owner", "--no-same-permissions", "-f", "-"], snap.tar, "unpacking the container snapshot");
+    if (snap.tar.length > 0)
+      await run(
+        "tar",
+        ["-x", "-C", root, "--no-same-owner", "--no-same-permissions", "-f", "-"],
+        snap.tar,
+        "unpacking the container snapshot",
+      );
     // Listings carry names only: recreate them as empty placeholders so the same readers work.
     for (const [dir, entries] of Object.entries(snap.listings)) {
       const hostDir = join(root, dir);

@@ -185,5 +185,34 @@ export class RootFsTarget implements Target {
     }
   }
 
+  async listFiles(
+    dir: string,
+    skipTopLevel: ReadonlySet<string> = new Set(),
+  ): Promise<{ path: string; size: number }[]> {
+    const comps = await this.resolve(dir, true);
+    if (!comps) return [];
+    const base = this.hostPath(comps);
+    const out: { path: string; size: number }[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await readdir(rel ? join(base, rel) : base, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const relPath = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) {
+          if (!(rel === "" && skipTopLevel.has(e.name))) await walk(relPath);
+        } else if (e.isFile()) {
+          const st = await lstat(join(base, relPath)).catch(() => null);
+          if (st) out.push({ path: relPath, size: st.size });
+        }
+      }
+    };
+    await walk("");
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   async close(): Promise<void> {}
 }

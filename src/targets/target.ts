@@ -32,6 +32,11 @@ export interface Target {
   readFile(path: string, maxBytes: number): Promise<Buffer | null>;
   /** Directory entries sorted by name; null when not a directory. */
   readdir(path: string): Promise<string[] | null>;
+  /**
+   * Every regular file below a directory (links not followed), as paths relative to it with sizes,
+   * skipping the named top-level subdirectories. One call, so a walk costs no per-entry path resolution.
+   */
+  listFiles(dir: string, skipTopLevel?: ReadonlySet<string>): Promise<{ path: string; size: number }[]>;
   /** Releases temporary resources (container snapshots). */
   close(): Promise<void>;
 }

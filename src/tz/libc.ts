@@ -30,10 +30,19 @@ export function libcReading(
   return muslReading(tzEnv, isTzifFile);
 }
 
-function glibcReading(tzEnv: string | undefined, isTzifFile: (p: string) => boolean, tzdir: string): LibcReading {
+function glibcReading(
+  tzEnv: string | undefined,
+  isTzifFile: (p: string) => boolean,
+  tzdir: string,
+): LibcReading {
   if (tzEnv === undefined) {
-    if (isTzifFile("/etc/localtime")) return { kind: "file", path: "/etc/localtime", how: "TZ unset: /etc/localtime" };
-    return { kind: "utc", how: "TZ unset and /etc/localtime missing or unreadable: glibc uses UTC", silent: true };
+    if (isTzifFile("/etc/localtime"))
+      return { kind: "file", path: "/etc/localtime", how: "TZ unset: /etc/localtime" };
+    return {
+      kind: "utc",
+      how: "TZ unset and /etc/localtime missing or unreadable: glibc uses UTC",
+      silent: true,
+    };
   }
   if (tzEnv === "") return { kind: "utc", how: 'TZ="" (set but empty): glibc uses UTC', silent: true };
   const value = tzEnv.startsWith(":") ? tzEnv.slice(1) : tzEnv;
@@ -41,7 +50,12 @@ function glibcReading(tzEnv: string | undefined, isTzifFile: (p: string) => bool
   const path = value.startsWith("/") ? value : `${tzdir}/${value}`;
   if (isTzifFile(path)) return { kind: "file", path, how: `TZ="${tzEnv}": zone file ${path}` };
   const posix = parsePosixTz(value);
-  if (posix) return { kind: "posix", tz: posix, how: `TZ="${tzEnv}": no zone file ${path}, parsed as a POSIX TZ string` };
+  if (posix)
+    return {
+      kind: "posix",
+      tz: posix,
+      how: `TZ="${tzEnv}": no zone file ${path}, parsed as a POSIX TZ string`,
+    };
   return {
     kind: "utc",
     how: `TZ="${tzEnv}": no zone file ${path} and not a POSIX TZ string: glibc silently uses UTC`,
@@ -51,7 +65,8 @@ function glibcReading(tzEnv: string | undefined, isTzifFile: (p: string) => bool
 
 function muslReading(tzEnv: string | undefined, isTzifFile: (p: string) => boolean): LibcReading {
   let value = tzEnv === undefined || tzEnv === "" ? "/etc/localtime" : tzEnv;
-  const label = tzEnv === undefined ? "TZ unset" : tzEnv === "" ? 'TZ="" (musl treats empty as unset)' : `TZ="${tzEnv}"`;
+  const label =
+    tzEnv === undefined ? "TZ unset" : tzEnv === "" ? 'TZ="" (musl treats empty as unset)' : `TZ="${tzEnv}"`;
   const slash = value.indexOf("/");
   const comma = value.indexOf(",");
   if (value.startsWith(":") || (slash >= 0 && (comma < 0 || comma > slash))) {
@@ -60,7 +75,8 @@ function muslReading(tzEnv: string | undefined, isTzifFile: (p: string) => boole
       if (isTzifFile(value)) return { kind: "file", path: value, how: `${label}: zone file ${value}` };
     } else if (!value.includes(".")) {
       for (const dir of MUSL_SEARCH) {
-        if (isTzifFile(dir + value)) return { kind: "file", path: dir + value, how: `${label}: zone file ${dir}${value}` };
+        if (isTzifFile(dir + value))
+          return { kind: "file", path: dir + value, how: `${label}: zone file ${dir}${value}` };
       }
     }
     return { kind: "utc", how: `${label}: no zone file found, musl uses UTC`, silent: true };

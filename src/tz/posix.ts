@@ -236,7 +236,9 @@ function utcYearOf(t: number): number {
   const z = Math.floor(t / SECS_PER_DAY) + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const m = mp < 10 ? mp + 3 : mp - 9;
@@ -276,7 +278,11 @@ function eventsForYears(std: LocalTimeType, dst: Dst, y0: number, y1: number): R
   const out: RuleEvent[] = [];
   for (let y = y0; y <= y1; y++) {
     out.push({ at: ruleDay(dst.start, y) * SECS_PER_DAY + dst.start.time - std.utoff, toDst: true, year: y });
-    out.push({ at: ruleDay(dst.end, y) * SECS_PER_DAY + dst.end.time - dst.type.utoff, toDst: false, year: y });
+    out.push({
+      at: ruleDay(dst.end, y) * SECS_PER_DAY + dst.end.time - dst.type.utoff,
+      toDst: false,
+      year: y,
+    });
   }
   // Equal instants: the later year's rule wins (all-year DST: end of y-1 == start of y keeps DST), and
   // within one year the end is applied after the start (start == end means no DST that year).

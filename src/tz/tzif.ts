@@ -9,7 +9,13 @@
  * block's content in v2+ files, leap-second records (skipped, never applied: Python's zoneinfo ignores
  * them too), utoff outside tzfile.5's [-89999, 93599], and bytes after the footer (see `byteLength`).
  */
-import { type LocalTimeType, type PosixTz, parsePosixTz, posixOffsetAt, posixTransitionsBetween } from "./posix.js";
+import {
+  type LocalTimeType,
+  type PosixTz,
+  parsePosixTz,
+  posixOffsetAt,
+  posixTransitionsBetween,
+} from "./posix.js";
 
 export class TzifError extends Error {
   override name = "TzifError";
@@ -63,7 +69,9 @@ interface Header {
 
 function readHeader(buf: Uint8Array, view: DataView, off: number, which: string): Header {
   if (off + HEADER_LEN > buf.length) {
-    throw new TzifError(`truncated ${which}header (need ${HEADER_LEN} bytes at offset ${off}, have ${buf.length - off})`);
+    throw new TzifError(
+      `truncated ${which}header (need ${HEADER_LEN} bytes at offset ${off}, have ${buf.length - off})`,
+    );
   }
   if (buf[off] !== 0x54 || buf[off + 1] !== 0x5a || buf[off + 2] !== 0x69 || buf[off + 3] !== 0x66) {
     throw new TzifError(`bad magic${which ? ` in ${which}header` : ""} (expected "TZif")`);
@@ -101,7 +109,9 @@ function blockLength(h: Header, timeSize: number): number {
 function checkBlockFits(buf: Uint8Array, h: Header, timeSize: number, off: number, which: string): number {
   const len = blockLength(h, timeSize);
   if (off + len > buf.length) {
-    throw new TzifError(`truncated ${which} data block (need ${len} bytes at offset ${off}, have ${buf.length - off})`);
+    throw new TzifError(
+      `truncated ${which} data block (need ${len} bytes at offset ${off}, have ${buf.length - off})`,
+    );
   }
   return len;
 }
@@ -197,7 +207,8 @@ function parseBlock(
 
 function readFooter(buf: Uint8Array, off: number): { footer: string; end: number } {
   if (off >= buf.length) throw new TzifError("missing footer (truncated after the 64-bit data block)");
-  if (buf[off] !== 0x0a) throw new TzifError(`footer does not start with a newline (byte 0x${(buf[off] as number).toString(16)})`);
+  if (buf[off] !== 0x0a)
+    throw new TzifError(`footer does not start with a newline (byte 0x${(buf[off] as number).toString(16)})`);
   let e = off + 1;
   while (e < buf.length && buf[e] !== 0x0a) e++;
   if (e >= buf.length) throw new TzifError("footer is not newline-terminated (truncated footer)");
@@ -218,7 +229,9 @@ export function parseTzif(buf: Uint8Array): Tzif {
   } catch (e) {
     if (e instanceof TzifError) throw e;
     // Defensive: no other exception may escape (e.g. a DataView RangeError from a missed bounds check).
-    throw new TzifError(`malformed TZif (${e instanceof Error ? e.message : String(e)})`.replace(/\s*\n\s*/g, " "));
+    throw new TzifError(
+      `malformed TZif (${e instanceof Error ? e.message : String(e)})`.replace(/\s*\n\s*/g, " "),
+    );
   }
 }
 
@@ -233,7 +246,9 @@ function parseUnchecked(buf: Uint8Array): Tzif {
   const h2Off = HEADER_LEN + skip;
   const h2 = readHeader(buf, view, h2Off, "v2+ ");
   if (h2.version !== h1.version) {
-    throw new TzifError(`second header version ${h2.version} differs from first header version ${h1.version}`);
+    throw new TzifError(
+      `second header version ${h2.version} differs from first header version ${h1.version}`,
+    );
   }
   const b = parseBlock(buf, view, h2, 8, h2Off + HEADER_LEN);
   const { footer, end } = readFooter(buf, b.end);
@@ -281,7 +296,8 @@ export function tzifOffsetAt(tz: Tzif, t: number): LocalTimeType {
   if (n === 0) return tz.footerTz ? posixOffsetAt(tz.footerTz, t) : copy(typeAt(tz, 0));
   const i = lastAtOrBefore(tz.transitions, t);
   if (i < 0) return copy(typeAt(tz, 0));
-  if (i === n - 1 && tz.footerTz && t > (tz.transitions[n - 1] as number)) return posixOffsetAt(tz.footerTz, t);
+  if (i === n - 1 && tz.footerTz && t > (tz.transitions[n - 1] as number))
+    return posixOffsetAt(tz.footerTz, t);
   return copy(typeAt(tz, tz.transitionTypes[i] as number));
 }
 

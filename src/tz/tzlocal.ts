@@ -392,7 +392,7 @@ class Run {
   acceptsKey(key: string): boolean {
     if (this.line === "4.x") return this.pdsTimezone(key) !== null;
     if (this.line === "5.x") return zoneinfoKeyError(key) === null && this.L.zones.exists(key);
-    return (key.toUpperCase() === "UTC" || zoneinfoKeyError(key) === null) && this.canPytz(key);
+    return this.canPytz(key);
   }
 
   canPytz(key: string): boolean {

@@ -30,11 +30,17 @@ export function installedTzlocalLine(facts: Facts): { line: TzlocalLine | null; 
   }
   const aps = facts.python.packages.apscheduler;
   if (aps) {
-    const [maj, min, patch] = aps.version.split(".").map((x) => Number.parseInt(x, 10) || 0) as [number, number, number];
+    const [maj, min, patch] = aps.version.split(".").map((x) => Number.parseInt(x, 10) || 0) as [
+      number,
+      number,
+      number,
+    ];
     const v = maj * 10000 + min * 100 + patch;
     // APScheduler's own pins: 3.7.0-3.8.0 tzlocal~=2.0; a fresh install of later 3.x resolves to tzlocal 5.x.
-    if (maj === 3 && v >= 30700 && v < 30801) return { line: "2.x", why: `APScheduler ${aps.version} pins tzlocal ~= 2.0` };
-    if (maj === 3 && v >= 30801) return { line: "5.x", why: `APScheduler ${aps.version}: a fresh install resolves to tzlocal 5.x` };
+    if (maj === 3 && v >= 30700 && v < 30801)
+      return { line: "2.x", why: `APScheduler ${aps.version} pins tzlocal ~= 2.0` };
+    if (maj === 3 && v >= 30801)
+      return { line: "5.x", why: `APScheduler ${aps.version}: a fresh install resolves to tzlocal 5.x` };
   }
   return { line: null, why: "no tzlocal or APScheduler found in the target's site-packages" };
 }
@@ -70,7 +76,8 @@ export function zoneOffsetAt(facts: Facts, zone: string | null, t: number): numb
 /** Instants where the system's (libc's) offset changes in (from, to]. */
 export function systemTransitions(facts: Facts, from: number, to: number): number[] {
   const r = facts.tz.libc;
-  if (r.kind === "file" && facts.tz.libcTzif) return tzifTransitionsBetween(facts.tz.libcTzif, from, to).map((x) => x.at);
+  if (r.kind === "file" && facts.tz.libcTzif)
+    return tzifTransitionsBetween(facts.tz.libcTzif, from, to).map((x) => x.at);
   if (r.kind === "posix") return posixTransitionsBetween(r.tz, from, to).map((x) => x.at);
   return [];
 }
@@ -90,7 +97,9 @@ export function firstDivergence(
   now: number,
   transitions: number[],
 ): number | null {
-  const instants = [now, ...transitions.flatMap((t) => [t, t - 1])].filter((t) => t >= now && t <= now + YEAR_SECONDS);
+  const instants = [now, ...transitions.flatMap((t) => [t, t - 1])].filter(
+    (t) => t >= now && t <= now + YEAR_SECONDS,
+  );
   instants.sort((x, y) => x - y);
   for (const t of instants) {
     const x = a(t);
@@ -110,7 +119,10 @@ export function dockerfileTzLines(os: OsFacts, zone: string): string[] {
   const trixieOrLater = os.id === "debian" && Number.parseInt(os.versionId ?? "0", 10) >= 13;
   switch (os.packageManager) {
     case "apk":
-      return [env, 'RUN apk add --no-cache tzdata && ln -snf "/usr/share/zoneinfo/$TZ" /etc/localtime && echo "$TZ" > /etc/timezone'];
+      return [
+        env,
+        'RUN apk add --no-cache tzdata && ln -snf "/usr/share/zoneinfo/$TZ" /etc/localtime && echo "$TZ" > /etc/timezone',
+      ];
     case "apt":
       return [
         env,
@@ -124,7 +136,10 @@ export function dockerfileTzLines(os: OsFacts, zone: string): string[] {
     case "dnf":
     case "yum":
     case "microdnf":
-      return [env, `RUN ${os.packageManager} install -y tzdata && ln -snf "/usr/share/zoneinfo/$TZ" /etc/localtime`];
+      return [
+        env,
+        `RUN ${os.packageManager} install -y tzdata && ln -snf "/usr/share/zoneinfo/$TZ" /etc/localtime`,
+      ];
     default:
       return [env, 'RUN ln -snf "/usr/share/zoneinfo/$TZ" /etc/localtime && echo "$TZ" > /etc/timezone'];
   }
@@ -132,7 +147,7 @@ export function dockerfileTzLines(os: OsFacts, zone: string): string[] {
 
 /** A build-time check that fails the image build when tzlocal would crash (works with any tzlocal). */
 export const BUILD_TIME_CHECK =
-  'RUN python3 -c "import tzlocal, datetime; z = tzlocal.get_localzone(); print(\'tzlocal:\', z, datetime.datetime.now(z).utcoffset())"';
+  "RUN python3 -c \"import tzlocal, datetime; z = tzlocal.get_localzone(); print('tzlocal:', z, datetime.datetime.now(z).utcoffset())\"";
 
 /** The zone the system sources agree on, or the best guess for a fix: SCHEDULER_TIMEZONE, TZ, localtime. */
 export function intendedZone(facts: Facts): string {

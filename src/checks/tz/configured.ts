@@ -1,5 +1,12 @@
 import type { CheckDefinition, CheckResult } from "../types.js";
-import { firstDivergence, formatOffset, isoDate, systemTransitions, YEAR_SECONDS, zoneTransitions } from "./common.js";
+import {
+  firstDivergence,
+  formatOffset,
+  isoDate,
+  systemTransitions,
+  YEAR_SECONDS,
+  zoneTransitions,
+} from "./common.js";
 
 export const tzConfigured: CheckDefinition = {
   id: "tz.configured",
@@ -22,17 +29,24 @@ export const tzConfigured: CheckDefinition = {
       }
       return {
         status: "warn",
-        summary: "the app starts a scheduler but sets no SCHEDULER_TIMEZONE: jobs run in whatever zone tzlocal finds",
+        summary:
+          "the app starts a scheduler but sets no SCHEDULER_TIMEZONE: jobs run in whatever zone tzlocal finds",
         details: ["Flask-APScheduler falls back to tzlocal's zone, which is UTC in most containers"],
         evidence,
-        fix: { text: "Set the zone explicitly in the Flask config:", commands: ['SCHEDULER_TIMEZONE = "Area/City"'] },
+        fix: {
+          text: "Set the zone explicitly in the Flask config:",
+          commands: ['SCHEDULER_TIMEZONE = "Area/City"'],
+        },
       };
     }
     const chosen = values[0];
     if (!chosen) throw new Error("unreachable");
     const details: string[] = [];
     const distinct = [...new Set(values.map((v) => v.value))];
-    if (distinct.length > 1) details.push(`different values: ${values.map((v) => `${v.value} (${v.source})`).join(", ")}; ${chosen.value} wins`);
+    if (distinct.length > 1)
+      details.push(
+        `different values: ${values.map((v) => `${v.value} (${v.source})`).join(", ")}; ${chosen.value} wins`,
+      );
     const l = facts.tz.layout;
     if (!l.zones.exists(chosen.value)) {
       return {
@@ -50,8 +64,16 @@ export const tzConfigured: CheckDefinition = {
       };
     }
     const now = facts.now;
-    const transitions = [...systemTransitions(facts, now, now + YEAR_SECONDS), ...zoneTransitions(facts, chosen.value, now, now + YEAR_SECONDS)];
-    const at = firstDivergence((t) => l.zones.offsetAt(chosen.value, t), (t) => l.systemOffsetAt(t), now, transitions);
+    const transitions = [
+      ...systemTransitions(facts, now, now + YEAR_SECONDS),
+      ...zoneTransitions(facts, chosen.value, now, now + YEAR_SECONDS),
+    ];
+    const at = firstDivergence(
+      (t) => l.zones.offsetAt(chosen.value, t),
+      (t) => l.systemOffsetAt(t),
+      now,
+      transitions,
+    );
     evidence.offsetNow = l.zones.offsetAt(chosen.value, now);
     evidence.systemOffsetNow = l.systemOffsetAt(now);
     evidence.firstDivergence = at === null ? null : isoDate(at);
@@ -66,7 +88,9 @@ export const tzConfigured: CheckDefinition = {
     const zoneOff = formatOffset(l.zones.offsetAt(chosen.value, at) ?? 0);
     const sysOff = formatOffset(l.systemOffsetAt(at));
     details.push(`system: ${facts.tz.libc.how}`);
-    details.push("triggers built without timezone= (CronTrigger.from_crontab, bare IntervalTrigger) and logs use the system zone");
+    details.push(
+      "triggers built without timezone= (CronTrigger.from_crontab, bare IntervalTrigger) and logs use the system zone",
+    );
     return {
       status: at === now ? "fail" : "warn",
       summary:
@@ -75,7 +99,10 @@ export const tzConfigured: CheckDefinition = {
           : `SCHEDULER_TIMEZONE=${chosen.value} and the system diverge from ${isoDate(at)} (${zoneOff} vs ${sysOff})`,
       details,
       evidence,
-      fix: { text: `Run the container in the same zone as the scheduler: set TZ=${chosen.value} and link /etc/localtime to it.`, commands: [`ENV TZ=${chosen.value}`] },
+      fix: {
+        text: `Run the container in the same zone as the scheduler: set TZ=${chosen.value} and link /etc/localtime to it.`,
+        commands: [`ENV TZ=${chosen.value}`],
+      },
     };
   },
 };

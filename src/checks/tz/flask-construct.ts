@@ -11,7 +11,11 @@ export const tzFlaskConstruct: CheckDefinition = {
     const fa = facts.app.flaskApscheduler;
     const risky = fa.constructs.filter((c) => !c.passesScheduler);
     const bare = facts.app.bareSchedulers;
-    const evidence = { constructs: fa.constructs, bareSchedulers: bare, schedulerTimezone: facts.app.schedulerTimezone[0] ?? null };
+    const evidence = {
+      constructs: fa.constructs,
+      bareSchedulers: bare,
+      schedulerTimezone: facts.app.schedulerTimezone[0] ?? null,
+    };
     if (fa.constructs.length === 0 && bare.length === 0) {
       return {
         status: "skip",
@@ -20,9 +24,17 @@ export const tzFlaskConstruct: CheckDefinition = {
         evidence,
       };
     }
-    const sites = [...risky.map((c) => `${c.source}: ${c.text}`), ...bare.map((b) => `${b.source}: ${b.text}`)];
+    const sites = [
+      ...risky.map((c) => `${c.source}: ${c.text}`),
+      ...bare.map((b) => `${b.source}: ${b.text}`),
+    ];
     if (sites.length === 0) {
-      return { status: "pass", summary: "every scheduler is built with an explicit scheduler/timezone", details: [], evidence };
+      return {
+        status: "pass",
+        summary: "every scheduler is built with an explicit scheduler/timezone",
+        details: [],
+        evidence,
+      };
     }
     const { prediction } = decisivePrediction(facts);
     const tzSetting = facts.app.schedulerTimezone[0];

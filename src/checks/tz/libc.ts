@@ -25,9 +25,18 @@ export const tzLibc: CheckDefinition = {
       reading: reading.how,
       offsetNow: libcOffset,
       [`${other}Reading`]: otherReading.how,
-      tzlocal: { line: prediction.line, installed, outcome: prediction.outcome, zone: prediction.zone, offsetNow: pyOffset },
+      tzlocal: {
+        line: prediction.line,
+        installed,
+        outcome: prediction.outcome,
+        zone: prediction.zone,
+        offsetNow: pyOffset,
+      },
     };
-    const details = [`${facts.os.libc} (${facts.os.libcEvidence}): ${reading.how} → ${formatOffset(libcOffset)}`, `${other} would read: ${otherReading.how}`];
+    const details = [
+      `${facts.os.libc} (${facts.os.libcEvidence}): ${reading.how} → ${formatOffset(libcOffset)}`,
+      `${other} would read: ${otherReading.how}`,
+    ];
     const tz = facts.tz.tzEnv;
     const fixTz = (zone: string) => ({
       text: "Set TZ to a zone name (Area/City) that exists in the image, or unset it and rely on /etc/localtime:",

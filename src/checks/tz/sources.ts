@@ -1,6 +1,14 @@
 import type { Facts } from "../../facts/types.js";
 import type { CheckDefinition, CheckResult } from "../types.js";
-import { dockerfileTzLines, firstDivergence, formatOffset, intendedZone, isoDate, zoneOffsetAt, zoneTransitions } from "./common.js";
+import {
+  dockerfileTzLines,
+  firstDivergence,
+  formatOffset,
+  intendedZone,
+  isoDate,
+  zoneOffsetAt,
+  zoneTransitions,
+} from "./common.js";
 
 function table(facts: Facts) {
   const now = facts.now;
@@ -8,7 +16,13 @@ function table(facts: Facts) {
     const off = s.zone ? zoneOffsetAt(facts, s.zone, now) : null;
     return [s.source, s.raw ?? "-", s.zone ?? "-", off === null ? "-" : formatOffset(off), s.note];
   });
-  rows.push(["libc (effective)", facts.tz.tzEnv ?? "-", "-", formatOffset(facts.tz.layout.systemOffsetAt(now)), facts.tz.libc.how]);
+  rows.push([
+    "libc (effective)",
+    facts.tz.tzEnv ?? "-",
+    "-",
+    formatOffset(facts.tz.layout.systemOffsetAt(now)),
+    facts.tz.libc.how,
+  ]);
   return { columns: ["source", "value", "zone", "offset now", "note"], rows };
 }
 
@@ -36,7 +50,10 @@ export const tzSources: CheckDefinition = {
         const b = system[j];
         if (!a?.zone || !b?.zone) continue;
         if (l.zones.canonical(a.zone) === l.zones.canonical(b.zone)) continue;
-        const transitions = [...zoneTransitions(facts, a.zone, facts.now, facts.now + 366 * 86400), ...zoneTransitions(facts, b.zone, facts.now, facts.now + 366 * 86400)];
+        const transitions = [
+          ...zoneTransitions(facts, a.zone, facts.now, facts.now + 366 * 86400),
+          ...zoneTransitions(facts, b.zone, facts.now, facts.now + 366 * 86400),
+        ];
         const at = firstDivergence(
           (t) => zoneOffsetAt(facts, a.zone, t),
           (t) => zoneOffsetAt(facts, b.zone, t),
@@ -46,19 +63,25 @@ export const tzSources: CheckDefinition = {
         // With TZ set, libc and tzlocal both follow TZ; stale files still mislead cron, logs and other tools.
         const severity = tzSet && (a.source === "TZ" || b.source === "TZ") ? "warn" : "fail";
         if (at === null) {
-          details.push(`${a.source} says ${zoneName(a.zone)} and ${b.source} says ${zoneName(b.zone)}: same rules, different names (tzlocal 4.x still treats them as a conflict)`);
+          details.push(
+            `${a.source} says ${zoneName(a.zone)} and ${b.source} says ${zoneName(b.zone)}: same rules, different names (tzlocal 4.x still treats them as a conflict)`,
+          );
           bump("warn");
         } else {
           const oa = zoneOffsetAt(facts, a.zone, at);
           const ob = zoneOffsetAt(facts, b.zone, at);
           const when = at === facts.now ? "now" : `from ${isoDate(at)}`;
-          details.push(`${a.source} says ${a.zone} (${formatOffset(oa ?? 0)}) but ${b.source} says ${b.zone} (${formatOffset(ob ?? 0)}) ${when}`);
+          details.push(
+            `${a.source} says ${a.zone} (${formatOffset(oa ?? 0)}) but ${b.source} says ${b.zone} (${formatOffset(ob ?? 0)}) ${when}`,
+          );
           bump(severity);
         }
       }
     }
     if (facts.tz.tzEnv === "") {
-      details.push('TZ is set but empty (often `TZ=${TZ}` in compose with TZ unset): glibc uses UTC while tzlocal ignores it and reads the files');
+      details.push(
+        "TZ is set but empty (often `TZ=${TZ}` in compose with TZ unset): glibc uses UTC while tzlocal ignores it and reads the files",
+      );
       bump("warn");
     }
     const lt = facts.tz.localtime;
@@ -71,7 +94,9 @@ export const tzSources: CheckDefinition = {
       bump("warn");
     }
     if (lt.kind === "dangling-symlink") {
-      details.push(`/etc/localtime is a dangling symlink to ${lt.linkTarget}: libc falls back to UTC and tzlocal skips it`);
+      details.push(
+        `/etc/localtime is a dangling symlink to ${lt.linkTarget}: libc falls back to UTC and tzlocal skips it`,
+      );
       bump("fail");
     }
 
@@ -89,7 +114,8 @@ export const tzSources: CheckDefinition = {
         ? system.length === 0
           ? "no timezone source is set: everything runs in UTC"
           : `${system.length} source${system.length > 1 ? "s" : ""} name the same zone (${system[0]?.zone})`
-        : details[0] ?? `${n} sources disagree`;
-    return { status: worst, summary, details, evidence, ...(fix ? { fix } : {}) };
+        : (details[0] ?? `${n} sources disagree`);
+    // The first finding is the summary; details carry the rest so nothing prints twice.
+    return { status: worst, summary, details: details.slice(1), evidence, ...(fix ? { fix } : {}) };
   },
 };

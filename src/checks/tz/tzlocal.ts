@@ -1,8 +1,18 @@
 import type { TzlocalPrediction } from "../../tz/tzlocal.js";
 import type { CheckDefinition, CheckResult, Status } from "../types.js";
-import { BUILD_TIME_CHECK, dockerfileTzLines, installedTzlocalLine, intendedZone, predictions } from "./common.js";
+import {
+  BUILD_TIME_CHECK,
+  dockerfileTzLines,
+  installedTzlocalLine,
+  intendedZone,
+  predictions,
+} from "./common.js";
 
-const STATUS_OF: Record<TzlocalPrediction["outcome"], Status> = { ok: "pass", warning: "warn", error: "fail" };
+const STATUS_OF: Record<TzlocalPrediction["outcome"], Status> = {
+  ok: "pass",
+  warning: "warn",
+  error: "fail",
+};
 
 function describe(p: TzlocalPrediction): string {
   if (p.outcome === "ok") return `returns ${p.zone}`;
@@ -30,14 +40,27 @@ export const tzTzlocal: CheckDefinition = {
       predictions: Object.fromEntries(
         all.map((p) => [
           p.line,
-          { line: p.line, outcome: p.outcome, zone: p.zone, exception: p.exception, message: p.message, via: p.via, steps: p.steps, installed: p.line === installed.line },
+          {
+            line: p.line,
+            outcome: p.outcome,
+            zone: p.zone,
+            exception: p.exception,
+            message: p.message,
+            via: p.via,
+            steps: p.steps,
+            installed: p.line === installed.line,
+          },
         ]),
       ),
     };
-    const details = all.map((p) => `tzlocal ${p.line}${p.line === installed.line ? " (installed)" : ""}: ${describe(p)}`);
+    const details = all.map(
+      (p) => `tzlocal ${p.line}${p.line === installed.line ? " (installed)" : ""}: ${describe(p)}`,
+    );
     for (const p of all) {
       if (p.line === "2.x" && p.outcome !== "error" && p.zone === "local") {
-        details.push('tzlocal 2.x: the zone is named "local"; APScheduler < 3.11 then raises "Unable to determine the name of the local timezone" in add_job');
+        details.push(
+          'tzlocal 2.x: the zone is named "local"; APScheduler < 3.11 then raises "Unable to determine the name of the local timezone" in add_job',
+        );
       }
     }
 

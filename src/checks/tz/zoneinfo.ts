@@ -60,7 +60,10 @@ export const tzZoneinfo: CheckDefinition = {
       zones: Object.fromEntries(
         refs.map((r) => {
           const z = facts.tz.zones[r.name];
-          return [r.name, { path: z?.path ?? null, canonical: z?.canonical ?? null, error: z?.error ?? null }];
+          return [
+            r.name,
+            { path: z?.path ?? null, canonical: z?.canonical ?? null, error: z?.error ?? null },
+          ];
         }),
       ),
     };
@@ -86,7 +89,9 @@ export const tzZoneinfo: CheckDefinition = {
         const legacy = LEGACY.has(r.name) || LEGACY_PREFIX.test(r.name);
         const debian13 = facts.os.id === "debian" && Number.parseInt(facts.os.versionId ?? "0", 10) >= 13;
         if (legacy && (debian13 || !zi.legacyNames)) {
-          details.push(`${r.name} (${r.source}) is a legacy alias missing from this tzdata (Debian 13 moved such names to tzdata-legacy); use its canonical name`);
+          details.push(
+            `${r.name} (${r.source}) is a legacy alias missing from this tzdata (Debian 13 moved such names to tzdata-legacy); use its canonical name`,
+          );
           commands.push(installCommand(facts, "tzdata-legacy"));
         } else {
           details.push(`${r.name} (${r.source}) has no zone file in ${zi.dir}`);
@@ -105,7 +110,9 @@ export const tzZoneinfo: CheckDefinition = {
         details.push(
           `${z.path} holds the rules of a ${formatOffset(actual)} zone, not ${z.name}: a host /etc/localtime bind-mounted over the container's symlink overwrote it (tzlocal then returns "${z.name}" with the wrong offset)`,
         );
-        commands.push("# docker run / compose: mount nothing over /etc/localtime; set TZ instead, e.g.  -e TZ=Europe/Berlin");
+        commands.push(
+          "# docker run / compose: mount nothing over /etc/localtime; set TZ instead, e.g.  -e TZ=Europe/Berlin",
+        );
       }
     }
     const summary =
@@ -119,7 +126,9 @@ export const tzZoneinfo: CheckDefinition = {
       summary,
       details,
       evidence,
-      ...(commands.length > 0 ? { fix: { text: "Install the zone data the sources need:", commands: [...new Set(commands)] } } : {}),
+      ...(commands.length > 0
+        ? { fix: { text: "Install the zone data the sources need:", commands: [...new Set(commands)] } }
+        : {}),
     };
   },
 };
