@@ -158,7 +158,7 @@ for path, b64, instants in json.load(sys.stdin):
         except Exception as e:
             rows.append(type(e).__name__ + ": " + str(e))
     out.append({"rows": rows})
-sys.stdout.write(json.dumps(out))  # one write: json.dump issues a syscall per token
+sys.stdout.write(json.dumps(out))  # one write: stdout may be write-through (PYTHONUNBUFFERED), and json.dump writes per token
 `;
 
 type PyRow = [number, number | null, string | null] | string;
