@@ -72,7 +72,7 @@ Examples:
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -96,5 +96,3 @@ async function main(argv: string[]): Promise<number> {
     return 3;
   }
 }
-
-process.exitCode = await main(process.argv);

@@ -2,7 +2,9 @@
  * Pure predictor of what `tzlocal.get_localzone()` does on a target (regebro/tzlocal, unix.py + utils.py),
  * for the three lines APScheduler installs: "2.x" (2.1, pytz; 3.0 differences are noted in steps), "4.x"
  * (modelled on the installed Debian python3-tzlocal 4.2 source, which differs from the 4.3 the reference
- * describes, see the notes marked "4.2:") and "5.x" (5.3.1 .. HEAD as of the reference, i.e. 5.4.4+).
+ * describes, see the notes marked "4.2") and "5.x" (5.3.1 .. HEAD as of the reference; where they differ the
+ * newest, 5.4.4+, is modelled: ASCII-only /etc/timezone, a clock line without its closing quote is skipped
+ * with a warning instead of raising AttributeError).
  * No IO: everything comes from the TzLayout.
  *
  * Python details that matter and are mirrored here: str.strip / str.splitlines / text-mode universal
@@ -41,7 +43,11 @@ export interface TzlocalPrediction {
   warnings: TzlocalWarning[];
 }
 
-/** What tzlocal's _tz_name_from_env accepts as a name: the keys of tzlocal/windows_tz.py `tz_win` (4.2). */
+/**
+ * What tzlocal's _tz_name_from_env accepts as a name for TZ=/absolute/path: the 554 keys of
+ * tzlocal/windows_tz.py `tz_win` in 4.2. Also used for 5.x, whose table has 587 keys (not available here):
+ * a name missing from this copy makes the 5.x prediction fall back to the basename, as tzlocal does.
+ */
 const TZ_WIN_NAMES = new Set(
   [
     "Africa/Abidjan Africa/Accra Africa/Addis_Ababa Africa/Algiers Africa/Asmera Africa/Bamako",
@@ -327,7 +333,7 @@ const CONFLICT_TAIL = "Fix the configuration, or set the time zone in a TZ envir
 const DEFAULT_UTC_WARNING = "Can not find any timezone configuration, defaulting to UTC.";
 const ETC_TIMEZONE_DROPPED =
   "/etc/timezone is deprecated in some distros, and no longer reliable. tzlocal is ignoring it, and you can likely delete it.";
-/** 2.x and 4.2 never fill in the %s (see nonZoneinfoMessage). */
+/** 4.2's utils._tz_from_env never fills in the %s (2.1 has the same text, but swallows the error). */
 const NON_ZONEINFO_UNFORMATTED =
   "tzlocal() does not support non-zoneinfo timezones like %s. \nPlease use a timezone in the form of Continent/City";
 /** Assumption for Termux checks: inside a container `getprop` is not on PATH, so check_output() raises. */
@@ -371,7 +377,11 @@ class Run {
     throw new PyRaise("UnknownTimeZoneError", zone, via);
   }
 
-  /** pytz_deprecation_shim.timezone(key) (4.x): 3-letter 'utc' in any case is timezone.utc; else ZoneInfo. */
+  /**
+   * pytz_deprecation_shim.timezone(key) (4.x): 3-letter 'utc' in any case is timezone.utc, even without tzdata;
+   * else ZoneInfo(key), with KeyError, ValueError and OSError all turned into UnknownTimeZoneError (so in 4.2
+   * TZ=/nonexistent is the "non-zoneinfo" ZoneInfoNotFoundError, not 5.x's ValueError).
+   */
   pdsTimezone(key: string): Tz | null {
     if (key.length === 3 && key.toLowerCase() === "utc") return { zone: "UTC", offset: 0 };
     if (zoneinfoKeyError(key) !== null || !this.L.zones.exists(key)) return null;
@@ -534,6 +544,7 @@ class Run {
       this.step("/system/bin/getprop exists (Termux): getprop failure is caught, going on");
       return;
     }
+    // 2.x and 4.2 do not catch a getprop failure (4.3+ does).
     this.step(
       "/system/bin/getprop exists (Termux): tzlocal runs `getprop persist.sys.timezone`, assumed not on PATH",
     );

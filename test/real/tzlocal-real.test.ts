@@ -155,6 +155,24 @@ const CASES: Case[] = [
       links: link("Asia/Shanghai"),
     },
   },
+  { name: "localtime is a directory", root: { files: { "/etc/localtime/x": "x" } } },
+  { name: "localtime is a text file", root: { files: { "/etc/localtime": "Asia/Shanghai\n" } } },
+  {
+    name: "/etc/timezone is a directory",
+    root: { files: { "/etc/timezone/x": "x" }, links: link("Asia/Shanghai") },
+  },
+  { name: "TZ names a directory", tz: "/usr/share/zoneinfo", root: {} },
+  {
+    name: "TZ=/usr/share/zoneinfo/Europe/Kyiv (not a tz_win name in 4.2)",
+    tz: "/usr/share/zoneinfo/Europe/Kyiv",
+    root: {},
+  },
+  { name: "TZ=utc (lower case)", tz: "utc", root: { zoneinfo: "none" } },
+  {
+    name: "CRLF sysconfig with spaces",
+    root: { files: { "/etc/sysconfig/clock": 'ZONE = "America/New York"\r\nUTC=true\r\n' } },
+  },
+  { name: 'empty ZONE="" in sysconfig', root: { files: { "/etc/sysconfig/clock": 'ZONE=""\n' } } },
   {
     name: "copied Berlin file with TZ=Asia/Shanghai (TZ decides, no check)",
     tz: "Asia/Shanghai",

@@ -45,6 +45,17 @@ export function installedTzlocalLine(facts: Facts): { line: TzlocalLine | null; 
   return { line: null, why: "no tzlocal or APScheduler found in the target's site-packages" };
 }
 
+/** A tzlocal message on one line: "Multiple conflicting ...: /etc/timezone: X; /etc/localtime is a symlink to: Y". */
+export function oneLineMessage(message: string | null): string {
+  if (!message) return "";
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("Fix the configuration, or set the time zone"));
+  const [head = "", ...rest] = lines;
+  return rest.length > 0 ? `${head.replace(/:$/, "")}: ${rest.join("; ")}` : head;
+}
+
 export function predictions(facts: Facts): TzlocalPrediction[] {
   return predictAllTzlocal(facts.tz.layout);
 }

@@ -1,5 +1,5 @@
 import type { CheckDefinition, CheckResult } from "../types.js";
-import { decisivePrediction } from "./common.js";
+import { decisivePrediction, oneLineMessage } from "./common.js";
 
 export const tzFlaskConstruct: CheckDefinition = {
   id: "tz.flask-construct",
@@ -50,8 +50,8 @@ export const tzFlaskConstruct: CheckDefinition = {
     if (prediction.outcome === "error") {
       return {
         status: "fail",
-        summary: `${sites.length} scheduler construction${sites.length > 1 ? "s" : ""} call tzlocal, which raises ${prediction.exception} here${tzSetting ? ` even though SCHEDULER_TIMEZONE=${tzSetting.value} is set (it applies only later, in init_app)` : ""}`,
-        details: [...sites, `tzlocal ${prediction.line}: ${(prediction.message ?? "").split("\n")[0]}`],
+        summary: `${sites.length} scheduler construction${sites.length > 1 ? "s call" : " calls"} tzlocal, which raises ${prediction.exception} here${tzSetting ? ` even though SCHEDULER_TIMEZONE=${tzSetting.value} is set (it applies only later, in init_app)` : ""}`,
+        details: [...sites, `tzlocal ${prediction.line}: ${oneLineMessage(prediction.message)}`],
         evidence,
         fix,
       };
@@ -59,7 +59,7 @@ export const tzFlaskConstruct: CheckDefinition = {
     return {
       status: tzSetting ? "warn" : "pass",
       summary: tzSetting
-        ? `${sites.length} construction${sites.length > 1 ? "s" : ""} call tzlocal before SCHEDULER_TIMEZONE applies; harmless with today's layout, a crash the day the image's timezone files conflict`
+        ? `${sites.length} construction${sites.length > 1 ? "s call" : " calls"} tzlocal before SCHEDULER_TIMEZONE applies; harmless with today's layout, a crash the day the image's timezone files conflict`
         : `${sites.length} construction${sites.length > 1 ? "s" : ""} use tzlocal's zone (${prediction.zone})`,
       details: sites,
       evidence,

@@ -5,6 +5,7 @@ import {
   dockerfileTzLines,
   installedTzlocalLine,
   intendedZone,
+  oneLineMessage,
   predictions,
 } from "./common.js";
 
@@ -16,7 +17,7 @@ const STATUS_OF: Record<TzlocalPrediction["outcome"], Status> = {
 
 function describe(p: TzlocalPrediction): string {
   if (p.outcome === "ok") return `returns ${p.zone}`;
-  const text = (p.message ?? "").split("\n")[0];
+  const text = oneLineMessage(p.message);
   if (p.outcome === "warning") return `returns ${p.zone} with ${p.exception ?? "a logged warning"}: ${text}`;
   return `raises ${p.exception}: ${text}`;
 }
