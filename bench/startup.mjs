@@ -15,7 +15,12 @@ const app = mkdtempSync(join(tmpdir(), "schedctl-bench-app-"));
 const cases = [
   { name: "node -e 0 (baseline)", cmd: process.execPath, args: ["-e", "0"] },
   { name: "schedctl --version", cmd: bin, args: ["--version"], aim: 1.3 },
-  { name: "schedctl doctor --only tz", cmd: bin, args: ["doctor", "--only", "tz", "--app-dir", app, "--format", "json"], aim: 2.5 },
+  {
+    name: "schedctl doctor --only tz",
+    cmd: bin,
+    args: ["doctor", "--only", "tz", "--app-dir", app, "--format", "json"],
+    aim: 2.5,
+  },
 ];
 
 const times = cases.map(() => []);

@@ -4,9 +4,9 @@
  * Used for TZ environment values (`CST-8`, `UTC+8`, `<+08>-8`, `EST5EDT,M3.2.0,M11.1.0`) and TZif footers.
  * Pure: no IO.
  *
- * Where glibc silently accepts garbage (it clamps `UTC+25` to 24 hours, ignores trailing text after the
- * second rule, lets sscanf skip blanks), this parser returns null instead: a diagnostic wants to know.
- * Python's zoneinfo rejects the same out-of-range offsets.
+ * Where glibc silently accepts garbage (measured on 2.36: `UTC+25` and `UTC+99` read as 24 hours, `UTC+1:75`
+ * as 1:59, trailing text as in `CST-8 ` is ignored) this parser returns null instead: a diagnostic wants to
+ * know. Python's zoneinfo rejects the same out-of-range offsets. Rule hours are limited to RFC 9636's 167.
  */
 
 export interface LocalTimeType {
@@ -34,9 +34,11 @@ export interface PosixTz {
     /** When DST ends, `time` in seconds of local daylight time after local midnight. */
     end: PosixRule;
     /**
-     * True when the string named a DST zone but gave no (or only one) rule. glibc then takes the rules
-     * from `$TZDIR/posixrules` when that file exists (normally a link to America/New_York, whose full
-     * history applies), else US rules; we model the US rules `M3.2.0,M11.1.0`.
+     * True when the string named a DST zone but gave no (or only one) rule. We model the US rules
+     * `M3.2.0,M11.1.0`. glibc uses them only when `$TZDIR/posixrules` is missing; when it exists (Debian:
+     * a link to America/New_York) glibc 2.36 replays that file's history instead, measured with zdump:
+     * `XXX5YYY` follows the pre-2007 US dates and ends DST at 02:00 UTC (21:00 local), not 02:00 local, and
+     * other offsets get shifted instants. Treat defaulted rules as approximate.
      */
     rulesDefaulted: boolean;
   };
@@ -300,9 +302,10 @@ function checkFinite(name: string, t: number): void {
 
 /**
  * The local time type in effect at `t` (epoch seconds). Every rule-generated change is treated as an
- * instant on one timeline, so southern-hemisphere rules, all-year DST (`EST5EDT,0/0,J365/25`) and v3 rule
- * times that cross a year boundary all evaluate exactly. (glibc and Python evaluate the rules of t's UTC
- * year only, which differs from this in the few hours where a rule's instant falls in another UTC year.)
+ * instant on one proleptic timeline, so southern-hemisphere rules, all-year DST (`EST5EDT,0/0,J365/25`) and
+ * v3 rule times that cross a year boundary all evaluate exactly; Python's zoneinfo agrees. glibc 2.36
+ * differs (measured): it evaluates only the rules of t's UTC year (all-year DST reads as standard time from
+ * Jan 1 00:00 UTC until the start instant) and applies no DST at all before 1970.
  */
 export function posixOffsetAt(p: PosixTz, t: number): LocalTimeType {
   const dst = p.dst;

@@ -18,7 +18,7 @@ export interface RootSpec {
   /**
    * usr/share/zoneinfo of the root: "copy" = `cp -a` of the host's (symlinks kept); "host-link" = the same
    * tree as hard links to the host's files (`cp -al`, a real copy across filesystems): cheap, and safe because
-   * `files`/`links` always unlink before writing; "none" = no zone database (no tzdata). Default "copy".
+   * `files`/`links` always unlink before writing; "none" = no zone database (no tzdata). Default "host-link".
    */
   zoneinfo?: "copy" | "none" | "host-link";
 }
@@ -47,10 +47,16 @@ function clear(p: string): void {
   if (exists) rmSync(p, { recursive: true, force: true });
 }
 
-/** Creates a fixture root in a new temp directory and returns its path; remove it with removeRoot(). */
+const created = new Set<string>();
+process.on("exit", () => {
+  for (const root of created) rmSync(root, { recursive: true, force: true });
+});
+
+/** Creates a fixture root in a new temp directory and returns its path; removed with removeRoot() or at exit. */
 export function makeRoot(spec: RootSpec = {}): string {
   const root = mkdtempSync(join(tmpdir(), "schedctl-root-"));
-  const mode = spec.zoneinfo ?? "copy";
+  created.add(root);
+  const mode = spec.zoneinfo ?? "host-link";
   if (mode !== "none") {
     if (!existsSync(HOST_ZONEINFO)) {
       throw new Error(`makeRoot: ${HOST_ZONEINFO} is missing on this host: apt-get install -y tzdata`);

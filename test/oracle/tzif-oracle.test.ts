@@ -84,10 +84,11 @@ const EXTRA_FOOTERS = [
 ];
 
 /**
- * Where the oracles are wrong, measured against POSIX (and the other oracle):
+ * Where the oracles are wrong, measured against POSIX and the other oracle:
  * - CPython 3.11 zoneinfo puts zero-based `n` days one day early and maps J59 to Feb 29 in leap years
- *   (Modules/_zoneinfo.c dayrule_year_to_timestamp counts from Dec 31 and shifts J days >= 59, not >= 60);
- *   glibc agrees with posix.ts on both. Its C parser also rejects rule hours >= 100 (RFC 9636 allows 167).
+ *   (Lib/zoneinfo/_zoneinfo.py `_DayOffset.year_to_epoch` adds the day number to Dec 31 of the previous year
+ *   and shifts Julian days >= 59, not >= 60; the C accelerator measures the same). glibc agrees with
+ *   posix.ts on both. CPython's ZoneInfo.from_file also rejects rule hours >= 100, which RFC 9636 allows.
  * - glibc evaluates rules per UTC year, so all-year DST reads as standard time from Jan 1 00:00 UTC until
  *   the rule's start instant; python agrees with posix.ts (DST all year, RFC 9636).
  */
@@ -133,7 +134,7 @@ interface OracleCase {
   bytes?: Uint8Array;
 }
 
-const PY_ORACLE = String.raw`
+const PY_ORACLE = `
 import base64, io, json, sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

@@ -168,7 +168,7 @@ test("northern rules: US 2025 transitions and offsets at the exact second", () =
   assert.deepEqual(posixOffsetAt(p, utc(2025, 3, 9, 7)), lt(-14400, true, "EDT"));
   assert.deepEqual(posixOffsetAt(p, utc(2025, 11, 2, 5, 59, 59)), lt(-14400, true, "EDT"));
   assert.deepEqual(posixOffsetAt(p, utc(2025, 11, 2, 6)), lt(-18000, false, "EST"));
-  // Proleptic before 1970 (glibc's compute_change gets years <= 1970 wrong; we do not copy that):
+  // Proleptic before 1970 (glibc 2.36 applies no rule DST before 1970, measured; we do not copy that):
   // Mar 1 1969 was a Saturday, so the second Sunday is Mar 9.
   assert.deepEqual(changes(p, utc(1969, 1, 1), utc(1969, 6, 1)), [[utc(1969, 3, 9, 7), "EST", "EDT"]]);
   // Defaulted rules evaluate the same.

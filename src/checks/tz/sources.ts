@@ -80,6 +80,7 @@ export const tzSources: CheckDefinition = {
     }
     if (facts.tz.tzEnv === "") {
       details.push(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own syntax, quoted for the user
         "TZ is set but empty (often `TZ=${TZ}` in compose with TZ unset): glibc uses UTC while tzlocal ignores it and reads the files",
       );
       bump("warn");
