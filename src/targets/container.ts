@@ -68,40 +68,48 @@ export function parseSnapshot(out: Buffer): Snapshot {
   return { env, listings, tar: out.subarray(endMarker + 5) };
 }
 
+/** Runs a command with a hard timeout and a cap on its output; any failure is a RunError naming `what`. */
 function run(cmd: string, args: string[], input: Buffer | null, what: string): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: [input ? "pipe" : "ignore", "pipe", "pipe"],
-      timeout: EXEC_TIMEOUT_MS,
-    });
+    const child = spawn(cmd, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = "";
+    let settled = false;
+    const finish = (err: RunError | null, out?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolvePromise(out ?? Buffer.alloc(0));
+    };
+    // Our own timer: spawn's `timeout` option keeps the process alive when the command never started.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      finish(new RunError(`${what}: timed out after ${EXEC_TIMEOUT_MS / 1000} s`));
+    }, EXEC_TIMEOUT_MS);
     child.stdout?.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_SNAPSHOT_BYTES) child.kill("SIGKILL");
-      else chunks.push(c);
+      if (size > MAX_SNAPSHOT_BYTES) {
+        child.kill("SIGKILL");
+        finish(new RunError(`${what}: answer larger than ${MAX_SNAPSHOT_BYTES} bytes`));
+      } else chunks.push(c);
     });
     child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8").slice(0, 2000);
+      if (stderr.length < 2000) stderr += c.toString("utf8");
     });
     child.on("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`),
-      ),
+      finish(new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`)),
     );
     child.on("close", (code, signal) => {
-      if (signal)
-        return reject(
-          new RunError(
-            `${what}: ${signal === "SIGTERM" ? `timed out after ${EXEC_TIMEOUT_MS / 1000} s` : `killed (${signal})`}`,
-          ),
-        );
-      if (code !== 0)
-        return reject(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
-      resolvePromise(Buffer.concat(chunks));
+      if (signal) return finish(new RunError(`${what}: killed (${signal})`));
+      if (code !== 0) return finish(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
+      finish(null, Buffer.concat(chunks));
     });
-    if (input && child.stdin) child.stdin.end(input);
+    if (input && child.stdin) {
+      child.stdin.on("error", () => undefined); // the reader may exit early; its exit code tells
+      child.stdin.end(input);
+    }
   });
 }
 
