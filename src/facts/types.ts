@@ -92,6 +92,8 @@ export interface TzFacts {
     legacyNames: boolean;
     /** The pip `tzdata` package's zoneinfo dir, when installed (Python's zoneinfo falls back to it). */
     pipTzdata: string | null;
+    /** Alias → zone from tzdata.zi `L` lines: the target's own idea of which names are one zone. */
+    links: Record<string, string>;
   };
   /** Zone files looked up while gathering, by name. */
   zones: Record<string, ZoneFileFact>;

@@ -266,11 +266,13 @@ export async function gatherTzFacts(
   const zoneinfoDir = DEFAULT_TZDIR;
   const zoneinfoExists = (await target.stat(zoneinfoDir))?.type === "dir";
   let version: string | null = null;
+  const links: Record<string, string> = {};
   try {
-    const zi = await target.readFile(`${zoneinfoDir}/tzdata.zi`, 512 * 1024);
-    version = zi ? (/^# version (\S+)/.exec(zi.toString("latin1"))?.[1] ?? null) : null;
-  } catch {
-    version = null;
+    const zi = (await target.readFile(`${zoneinfoDir}/tzdata.zi`, 1024 * 1024))?.toString("latin1") ?? "";
+    version = /^# version (\S+)/.exec(zi)?.[1] ?? null;
+    for (const m of zi.matchAll(/^L (\S+) (\S+)$/gm)) if (m[1] && m[2]) links[m[2]] = m[1];
+  } catch (err) {
+    notes.push(`${zoneinfoDir}/tzdata.zi: ${(err as Error).message}`);
   }
   const legacyNames = (await target.lstat(`${zoneinfoDir}/US/Eastern`)) !== null;
 
@@ -348,6 +350,7 @@ export async function gatherTzFacts(
       version,
       legacyNames,
       pipTzdata: opts.pipTzdata ?? null,
+      links,
     },
     zones: Object.fromEntries(store.zones),
     libc: reading,

@@ -99,11 +99,14 @@ function run(cmd: string, args: string[], input: Buffer | null, what: string): P
       if (stderr.length < 2000) stderr += c.toString("utf8");
     });
     child.on("error", (err: NodeJS.ErrnoException) =>
-      finish(new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`)),
+      finish(
+        new RunError(err.code === "ENOENT" ? `${what}: ${cmd} not found on PATH` : `${what}: ${err.message}`),
+      ),
     );
     child.on("close", (code, signal) => {
       if (signal) return finish(new RunError(`${what}: killed (${signal})`));
-      if (code !== 0) return finish(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
+      if (code !== 0)
+        return finish(new RunError(`${what}: exit ${code}: ${stderr.trim().split("\n")[0] ?? ""}`));
       finish(null, Buffer.concat(chunks));
     });
     if (input && child.stdin) {

@@ -50,6 +50,17 @@ export const tzSources: CheckDefinition = {
         const b = system[j];
         if (!a?.zone || !b?.zone) continue;
         if (l.zones.canonical(a.zone) === l.zones.canonical(b.zone)) continue;
+        const links = facts.tz.zoneinfo.links;
+        const target = (z: string) => links[z] ?? z;
+        if (target(a.zone) === target(b.zone)) {
+          // Aliases in the target's tzdata.zi that are not symlinks (hard links, copies): one zone to the
+          // user, two names to tzlocal 4.x, which compares realpaths.
+          details.push(
+            `${a.source} says ${a.zone} and ${b.source} says ${b.zone}: aliases of one zone, but not symlinked, so tzlocal 4.x sees a conflict`,
+          );
+          bump("warn");
+          continue;
+        }
         const transitions = [
           ...zoneTransitions(facts, a.zone, facts.now, facts.now + 366 * 86400),
           ...zoneTransitions(facts, b.zone, facts.now, facts.now + 366 * 86400),
@@ -86,7 +97,10 @@ export const tzSources: CheckDefinition = {
       bump("warn");
     }
     const lt = facts.tz.localtime;
-    if (lt.kind === "file") {
+    if (lt.kind === "file" && lt.error) {
+      details.push(`/etc/localtime is not a valid zone file (${lt.error}): libc falls back to UTC`);
+      bump("fail");
+    } else if (lt.kind === "file") {
       details.push(
         lt.identifiedAs.length > 0
           ? `/etc/localtime is a copied file (identical to ${lt.identifiedAs.join(", ")}), not a symlink: tzlocal names it "local", which APScheduler cannot pickle into a persistent job store`
