@@ -5,12 +5,15 @@ import { predictAllTzlocal } from "../tz/tzlocal.js";
 import { gatherAppFacts, parseDotenv } from "./app.js";
 import { gatherOsFacts } from "./os.js";
 import { gatherPythonFacts, pipTzdataDir } from "./python.js";
+import { gatherLiveFacts, type LiveOptions } from "./live.js";
 import type { ConfigValue, Facts } from "./types.js";
 import { gatherTzFacts } from "./tz.js";
 import { tzSources } from "./tz-sources.js";
 
 export interface GatherOptions {
   appDir: string;
+  /** Live sources (--lock-file, --redis, --logs, --url); omitted: none. */
+  live?: LiveOptions;
   /** --env KEY=VAL, in order */
   envPairs: string[];
   /** --env-file paths, in order */
@@ -84,6 +87,7 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     if (missing.length === 0) break;
     await tz.store.load(missing);
   }
+  const live = await gatherLiveFacts(target, opts.live ?? {});
   const { store: _store, ...tzRest } = tz;
   const tzFacts = {
     ...tzRest,
@@ -101,6 +105,7 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     tz: tzFacts,
     python,
     app: app.facts,
+    live,
     notes,
   };
 }

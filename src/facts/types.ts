@@ -1,3 +1,5 @@
+import type { FileLockFacts, RedisServerReport } from "../locks/types.js";
+import type { HttpReport, LogsReport } from "../runs/types.js";
 import type { TargetKind } from "../targets/target.js";
 import type { TzLayout } from "../tz/layout.js";
 import type { LibcFlavor, LibcReading } from "../tz/libc.js";
@@ -19,8 +21,24 @@ export interface Facts {
   tz: TzFacts;
   python: PythonFacts;
   app: AppFacts;
+  live: LiveFacts;
   /** Problems met while gathering that did not stop it (unreadable files...), shown with -v. */
   notes: string[];
+}
+
+/** Facts from live sources: the target's processes, Redis, logs, the scheduler API through the balancer. */
+export interface LiveFacts {
+  /** Kernel file locks and processes; null when the target has no process view (then `fileLocksSkipped`). */
+  fileLocks: FileLockFacts | null;
+  fileLocksSkipped: string | null;
+  /** Lock files named with --lock-file (paths inside the target). */
+  lockFilePaths: string[];
+  /** One report per --redis URL; empty when none was given. */
+  redis: RedisServerReport[];
+  /** --logs analysis; null when no log was given. */
+  logs: LogsReport | null;
+  /** --url samples; null when no URL was given. */
+  http: HttpReport | null;
 }
 
 export interface OsFacts {

@@ -47,3 +47,47 @@ export interface LockRecord {
   /** Library-specific extras: decoded token fields, raw value type, inode, waiters... */
   details: Record<string, unknown>;
 }
+
+/** A process on a live target, as /proc shows it. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  command: string;
+  role: ProcessRole;
+  container: string | null;
+  /** For Gunicorn workers: their master's pid. */
+  gunicornMaster: number | null;
+}
+
+/** A lock file named with --lock-file: does it exist, and who holds a lock on it. */
+export interface LockFileFact {
+  path: string;
+  exists: boolean;
+  dev: string | null;
+  inode: number | null;
+  heldBy: number[];
+}
+
+/** The kernel's view of file locks on a live target (src/facts/procs.ts). */
+export interface FileLockFacts {
+  available: boolean;
+  reason: string | null;
+  processes: ProcessInfo[];
+  locks: LockRecord[];
+  lockFiles: LockFileFact[];
+  notes: string[];
+}
+
+/** What one `--redis URL` showed (src/locks/redis-probe.ts). */
+export interface RedisServerReport {
+  /** The URL with any password redacted. */
+  url: string;
+  mode: "standalone" | "cluster" | "sentinel";
+  ok: boolean;
+  error: string | null;
+  errorKind: "connect" | "auth" | "timeout" | "protocol" | null;
+  nodes: string[];
+  keysScanned: number;
+  locks: LockRecord[];
+  notes: string[];
+}
