@@ -7,7 +7,14 @@ export interface LogsReport {
   /** Executions seen. */
   runs: number;
   /** (job, scheduled time) pairs executed more than once. */
-  duplicates: { job: string; trigger: string; scheduledAt: string; count: number; sources: string[]; runners: string[] }[];
+  duplicates: {
+    job: string;
+    trigger: string;
+    scheduledAt: string;
+    count: number;
+    sources: string[];
+    runners: string[];
+  }[];
   /** Duplicates beyond the ones listed. */
   truncatedDuplicates: number;
 }
@@ -16,7 +23,13 @@ export interface HttpReport {
   /** The URL with any password redacted. */
   url: string;
   samples: number;
-  answers: { status: number | null; currentHost: string | null; running: boolean | null; error: string | null; ms: number }[];
+  answers: {
+    status: number | null;
+    currentHost: string | null;
+    running: boolean | null;
+    error: string | null;
+    ms: number;
+  }[];
   hosts: { host: string; answers: number; running: number }[];
   errors: number;
 }

@@ -1,0 +1,58 @@
+import type { Facts } from "../../facts/types.js";
+import type { LockHolder, LockRecord } from "../../locks/types.js";
+
+export function describeHolders(holders: LockHolder[], max = 4): string {
+  if (holders.length === 0) return "no holder";
+  const shown = holders
+    .slice(0, max)
+    .map((h) => `pid ${h.pid} (${h.role === "other" ? h.command.split(" ")[0] : h.role})`);
+  return holders.length > max ? `${shown.join(", ")} and ${holders.length - max} more` : shown.join(", ");
+}
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return "-";
+  if (ms < 0) return "never";
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** File locks that belong to the app: on a --lock-file path, or held by a Python or Gunicorn process. */
+export function schedulerFileLocks(facts: Facts): LockRecord[] {
+  const fl = facts.live.fileLocks;
+  if (!fl) return [];
+  const paths = new Set(facts.live.lockFilePaths);
+  return fl.locks.filter((l) => paths.has(l.name) || l.holders.some((h) => h.role !== "other"));
+}
+
+/** Kinds of Redis keys that are a scheduler's or job's lock (not stores or registries). */
+export const REDIS_LOCK_KINDS = new Set([
+  "redis-py",
+  "python-redis-lock",
+  "pottery-redlock",
+  "redbeat",
+  "rq",
+  "rq-scheduler",
+  "celery-beatx",
+  "celerybeat-redis",
+  "schedctl",
+  "user-pattern",
+]);
+
+export function lockTable(locks: LockRecord[]) {
+  return {
+    columns: ["backend", "name", "kind", "state", "owner", "held for", "ttl", "holders"],
+    rows: locks.map((l) => [
+      l.backend,
+      l.name,
+      l.kind,
+      l.state,
+      l.owner ?? "-",
+      formatMs(l.heldForMs),
+      l.ttlMs === null ? "-" : l.ttlMs < 0 ? "none" : formatMs(l.ttlMs),
+      l.holders.length > 0 ? l.holders.map((h) => h.pid).join(",") : "-",
+    ]),
+  };
+}
