@@ -20,4 +20,10 @@ export const CHECKS: readonly CheckDefinition[] = [
   tzZoneinfo,
   tzLibc,
   tzFlaskConstruct,
+  workersLive,
+  locksFile,
+  locksRedis,
+  locksVerdict,
+  runsLogs,
+  runsHttp,
 ];
