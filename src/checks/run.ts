@@ -45,17 +45,19 @@ export function runChecks(
         durationMs: Math.round((clock() - start) * 100) / 100,
       };
     } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const stack = err instanceof Error ? (err.stack ?? "") : "";
       return {
         id: c.id,
         group: c.group,
         title: c.title,
         status: "error" as const,
-        summary: `check crashed: ${(err as Error).message}`,
-        details:
-          (err as Error).stack
-            ?.split("\n")
-            .slice(1, 6)
-            .map((l) => l.trim()) ?? [],
+        summary: `check crashed: ${message}`,
+        details: stack
+          .split("\n")
+          .slice(1, 6)
+          .map((l) => l.trim())
+          .filter(Boolean),
         evidence: {},
         durationMs: Math.round((clock() - start) * 100) / 100,
       };

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { UsageError } from "../errors.js";
 import type { AppFacts, ConfigValue } from "./types.js";
 
 const SKIP_DIRS = new Set([
@@ -28,14 +29,9 @@ export function parseDotenv(text: string): { key: string; value: string; line: n
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
     if (!m?.[1]) return;
     let v = m[2] ?? "";
-    if (
-      (v.startsWith('"') && v.endsWith('"') && v.length >= 2) ||
-      (v.startsWith("'") && v.endsWith("'") && v.length >= 2)
-    ) {
-      v = v.slice(1, -1);
-    } else {
-      v = v.replace(/\s+#.*$/, "");
-    }
+    const quoted = /^(["'])(.*?)\1(?:\s+#.*)?$/.exec(v);
+    if (quoted) v = quoted[2] ?? "";
+    else v = v.replace(/\s+#.*$/, "");
     out.push({ key: m[1], value: v, line: i + 1 });
   });
   return out;
@@ -123,7 +119,15 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     const raw = await readFile(join(dir, file), "utf8").catch(() => null);
     if (raw === null) continue;
     const { parse } = await import("smol-toml");
-    const section = pick(parse(raw) as Record<string, unknown>) as Record<string, unknown> | undefined;
+    let doc: Record<string, unknown>;
+    try {
+      doc = parse(raw) as Record<string, unknown>;
+    } catch (err) {
+      const line = (err as { line?: number }).line;
+      const first = ((err as Error).message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+      throw new UsageError(`${join(dir, file)}${line ? `:${line}` : ""}: invalid TOML: ${first}`);
+    }
+    const section = pick(doc) as Record<string, unknown> | undefined;
     if (section && typeof section.timezone === "string") {
       configTimezone = {
         value: section.timezone,
@@ -153,8 +157,10 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     });
     if (/^\s*(?:from\s+flask_apscheduler\s+import|import\s+flask_apscheduler)/m.test(src))
       facts.flaskApscheduler.imported = true;
-    for (const m of src.matchAll(/\bAPScheduler\s*\(/g)) {
-      const text = callText(src, (m.index ?? 0) + m[0].length - 1);
+    // Blank out comments (same length, so offsets and line numbers stay right) before looking for calls.
+    const code = src.replace(/#[^\n]*/g, (c) => " ".repeat(c.length));
+    for (const m of code.matchAll(/\bAPScheduler\s*\(/g)) {
+      const text = callText(code, (m.index ?? 0) + m[0].length - 1);
       const args = text.slice(1, -1).trim();
       // APScheduler(scheduler=...) or APScheduler(BackgroundScheduler(...), app) hands over a configured scheduler.
       const passesScheduler = /\bscheduler\s*=/.test(args) || /^\w*Scheduler\s*\(/.test(args);
@@ -164,8 +170,8 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
         passesScheduler,
       });
     }
-    for (const m of src.matchAll(SCHEDULER_CLASSES)) {
-      const text = callText(src, (m.index ?? 0) + m[0].length - 1);
+    for (const m of code.matchAll(SCHEDULER_CLASSES)) {
+      const text = callText(code, (m.index ?? 0) + m[0].length - 1);
       if (!/\btimezone\s*=/.test(text))
         facts.bareSchedulers.push({
           source: `${rel}:${lineOf(src, m.index ?? 0)}`,

@@ -26,26 +26,30 @@ export async function gatherOsFacts(target: Target): Promise<OsFacts> {
   const id = rel.ID?.toLowerCase() ?? null;
   const idLike = (rel.ID_LIKE ?? "").toLowerCase().split(/\s+/).filter(Boolean);
 
-  let libc: OsFacts["libc"] = "glibc";
-  let libcEvidence = "assumed (no libc found)";
-  outer: for (const dir of ["/lib", "/lib64", "/usr/lib"]) {
-    const entries = (await target.readdir(dir)) ?? [];
-    for (const e of entries) {
-      if (e.startsWith("ld-musl-")) {
-        libc = "musl";
-        libcEvidence = `${dir}/${e}`;
-        break outer;
-      }
-      if (e.startsWith("ld-linux") || e.endsWith("-linux-gnu") || e === "libc.so.6") {
-        libc = "glibc";
-        libcEvidence = `${dir}/${e}`;
-        break outer;
-      }
+  // Look for both loaders: Debian with the musl package has ld-musl too, Alpine with gcompat has ld-linux.
+  let musl: string | null = null;
+  let glibc: string | null = null;
+  for (const dir of ["/lib", "/lib64", "/usr/lib"]) {
+    for (const e of (await target.readdir(dir)) ?? []) {
+      if (!musl && e.startsWith("ld-musl-")) musl = `${dir}/${e}`;
+      if (!glibc && (e.startsWith("ld-linux") || e.endsWith("-linux-gnu") || e === "libc.so.6"))
+        glibc = `${dir}/${e}`;
     }
   }
-  if (libcEvidence.startsWith("assumed") && id === "alpine") {
+  let libc: OsFacts["libc"];
+  let libcEvidence: string;
+  if (id === "alpine") {
     libc = "musl";
-    libcEvidence = "os-release ID=alpine";
+    libcEvidence = musl ?? "os-release ID=alpine";
+  } else if (glibc) {
+    libc = "glibc";
+    libcEvidence = glibc;
+  } else if (musl) {
+    libc = "musl";
+    libcEvidence = musl;
+  } else {
+    libc = "glibc";
+    libcEvidence = "assumed (no libc found)";
   }
 
   const family = [id ?? "", ...idLike];

@@ -6,7 +6,7 @@ export function zoneFromTimezoneFile(f: TextFileFact): string | null {
   if (!f.raw) return null;
   let zone: string | null = null;
   for (const raw of f.raw.replace(/^[/ \t\r\n]+|[/ \t\r\n]+$/g, "").split("\n")) {
-    const name = (raw.trim().split(" ")[0] ?? "").split("#")[0] ?? "";
+    const name = ((raw.split(" ")[0] ?? "").split("#")[0] ?? "").trim();
     if (name) zone = name; // 4.x and later keep the last such line
   }
   return zone;

@@ -16,8 +16,7 @@ const MUSL_SEARCH = ["/usr/share/zoneinfo/", "/share/zoneinfo/", "/etc/zoneinfo/
 /**
  * glibc (time/tzset.c): unset → /etc/localtime; "" → UTC; a leading ':' is dropped; then "try a data file,
  * and if none exists parse the POSIX syntax"; an unparseable value silently leaves UTC.
- * musl (src/time/__tz.c): unset or "" → /etc/localtime; only ':'-prefixed values or values with a '/'
- * (before any ',') are file names; everything else is parsed as POSIX, so TZ=PRC is UTC+0 on Alpine.
+ * musl: see muslReading (measured: TZ="" is UTC, TZ=PRC loads the zone file when tzdata is installed).
  * `isTzifFile(path)` answers whether a path in the target holds a loadable TZif file.
  */
 export function libcReading(
@@ -56,38 +55,74 @@ function glibcReading(
       tz: posix,
       how: `TZ="${tzEnv}": no zone file ${path}, parsed as a POSIX TZ string`,
     };
-  return {
-    kind: "utc",
-    how: `TZ="${tzEnv}": no zone file ${path} and not a POSIX TZ string: glibc silently uses UTC`,
-    silent: true,
-  };
-}
-
-function muslReading(tzEnv: string | undefined, isTzifFile: (p: string) => boolean): LibcReading {
-  let value = tzEnv === undefined || tzEnv === "" ? "/etc/localtime" : tzEnv;
-  const label =
-    tzEnv === undefined ? "TZ unset" : tzEnv === "" ? 'TZ="" (musl treats empty as unset)' : `TZ="${tzEnv}"`;
-  const slash = value.indexOf("/");
-  const comma = value.indexOf(",");
-  if (value.startsWith(":") || (slash >= 0 && (comma < 0 || comma > slash))) {
-    if (value.startsWith(":")) value = value.slice(1);
-    if (value.startsWith("/") || value.startsWith(".")) {
-      if (isTzifFile(value)) return { kind: "file", path: value, how: `${label}: zone file ${value}` };
-    } else if (!value.includes(".")) {
-      for (const dir of MUSL_SEARCH) {
-        if (isTzifFile(dir + value))
-          return { kind: "file", path: dir + value, how: `${label}: zone file ${dir}${value}` };
-      }
-    }
-    return { kind: "utc", how: `${label}: no zone file found, musl uses UTC`, silent: true };
-  }
-  const posix = parsePosixTz(value);
-  if (posix) return { kind: "posix", tz: posix, how: `${label}: parsed by musl as a POSIX TZ string` };
-  // musl reads the leading letters as the zone's name and no offset: UTC+0 under that name (TZ=PRC, TZ=Japan).
   const meantUtc = /^(UTC|GMT|UCT|Zulu|Universal)$/.test(value);
   return {
     kind: "utc",
-    how: `${label}: musl reads a name without '/' as a POSIX string with no offset: UTC`,
+    how: `TZ="${tzEnv}": no zone file ${path} and not a POSIX TZ string: glibc ${meantUtc ? "uses UTC" : "silently uses UTC"}`,
     silent: !meantUtc,
   };
+}
+
+/**
+ * musl >= 1.2.3 (src/time/__tz.c, measured against musl 1.2.3): unset → /etc/localtime; "" → UTC. A value is
+ * a POSIX string only when its name is followed by '+', '-' or a digit, or is exactly UTC or GMT; anything
+ * else is a zone file (':' stripped; '/' or '.' paths used directly, names searched in three directories
+ * unless they contain '.'), and UTC when no file is found. A DST name without rules means DST all year.
+ */
+function muslReading(tzEnv: string | undefined, isTzifFile: (p: string) => boolean): LibcReading {
+  if (tzEnv === undefined) {
+    if (isTzifFile("/etc/localtime"))
+      return { kind: "file", path: "/etc/localtime", how: "TZ unset: /etc/localtime" };
+    return {
+      kind: "utc",
+      how: "TZ unset and /etc/localtime missing or unreadable: musl uses UTC",
+      silent: true,
+    };
+  }
+  if (tzEnv === "") return { kind: "utc", how: 'TZ="" (set but empty): musl uses UTC', silent: true };
+  const label = `TZ="${tzEnv}"`;
+  if (!tzEnv.startsWith(":")) {
+    const name = /^(<[^>]*>|[A-Za-z]+)/.exec(tzEnv)?.[0] ?? "";
+    const next = tzEnv.charAt(name.length);
+    if (
+      name &&
+      (next === "+" ||
+        next === "-" ||
+        /[0-9]/.test(next) ||
+        tzEnv === "UTC" ||
+        tzEnv === "GMT" ||
+        name === "UTC" ||
+        name === "GMT")
+    ) {
+      const posix = parsePosixTz(tzEnv);
+      if (posix) {
+        if (posix.dst?.rulesDefaulted) {
+          // musl has no posixrules fallback: with no rules both transition times are zero, so DST all year.
+          const allYear: PosixTz = { source: posix.source, std: posix.dst.type, dst: null };
+          return {
+            kind: "posix",
+            tz: allYear,
+            how: `${label}: DST name without rules: musl applies DST all year`,
+          };
+        }
+        return { kind: "posix", tz: posix, how: `${label}: parsed by musl as a POSIX TZ string` };
+      }
+      const meantUtc = tzEnv === "UTC" || tzEnv === "GMT";
+      return {
+        kind: "utc",
+        how: `${label}: musl reads it as ${meantUtc ? "UTC" : "UTC (its offset does not parse)"}`,
+        silent: !meantUtc,
+      };
+    }
+  }
+  const value = tzEnv.startsWith(":") ? tzEnv.slice(1) : tzEnv;
+  if (value.startsWith("/") || value.startsWith(".")) {
+    if (isTzifFile(value)) return { kind: "file", path: value, how: `${label}: zone file ${value}` };
+  } else if (value && !value.includes(".")) {
+    for (const dir of MUSL_SEARCH) {
+      if (isTzifFile(dir + value))
+        return { kind: "file", path: dir + value, how: `${label}: zone file ${dir}${value}` };
+    }
+  }
+  return { kind: "utc", how: `${label}: no zone file found, musl silently uses UTC`, silent: true };
 }

@@ -86,10 +86,7 @@ describe("RootFsTarget: nothing escapes the root", () => {
   });
 
   test("links to / and .. stay in the root", async () => {
-    assert.equal(
-      (await t.readFile("/etc/rootlink/etc/hostname", 4096))?.toString(),
-      `${MARKER}-hostname\n`,
-    );
+    assert.equal((await t.readFile("/etc/rootlink/etc/hostname", 4096))?.toString(), `${MARKER}-hostname\n`);
     assert.equal(await t.realpath("/etc/rootlink"), "/");
     assert.equal(await t.realpath("/etc/dotdot/etc/dotdot/etc/dotdot"), "/");
     assert.equal((await t.readFile("/etc/dotdot/etc/passwd", 4096))?.toString(), `${MARKER}-passwd\n`);
@@ -215,7 +212,13 @@ describe("RootFsTarget: intermediate links, limits, listings", () => {
       "skipme",
       "sub",
     ]);
-    assert.deepEqual(await t.readdir("/usr/share/zoneinfo"), ["Asia", "Etc", "posix", "right", "zone1970.tab"]);
+    assert.deepEqual(await t.readdir("/usr/share/zoneinfo"), [
+      "Asia",
+      "Etc",
+      "posix",
+      "right",
+      "zone1970.tab",
+    ]);
   });
 
   test("listFiles: relative paths with sizes, sorted, links not followed, named top-level dirs skipped", async () => {
@@ -258,7 +261,11 @@ describe("RootFsTarget: identity", () => {
   });
 
   test("options override kind, description and environment", async () => {
-    const t = new RootFsTarget("/tmp", { kind: "container", description: "container web-1", env: { TZ: "UTC" } });
+    const t = new RootFsTarget("/tmp", {
+      kind: "container",
+      description: "container web-1",
+      env: { TZ: "UTC" },
+    });
     assert.equal(t.kind, "container");
     assert.equal(t.live, false);
     assert.equal(t.description, "container web-1");

@@ -43,6 +43,18 @@ export const tzLibc: CheckDefinition = {
       commands: [`ENV TZ=${zone}`],
     });
 
+    if (reading.kind === "utc" && reading.silent && tz !== undefined) {
+      return {
+        status: "fail",
+        summary:
+          prediction.outcome === "error"
+            ? `${reading.how}; tzlocal ${prediction.line} raises ${prediction.exception}`
+            : `${reading.how}; tzlocal ${prediction.line} says ${prediction.zone} (${formatOffset(pyOffset ?? 0)})`,
+        details,
+        evidence,
+        fix: fixTz(prediction.zone && prediction.zone !== "local" ? prediction.zone : "Area/City"),
+      };
+    }
     if (prediction.outcome === "error") {
       const posix = reading.kind === "posix" ? reading.tz : null;
       if (posix && tz) {
@@ -60,15 +72,6 @@ export const tzLibc: CheckDefinition = {
         summary: `libc reads ${formatOffset(libcOffset)}; tzlocal ${prediction.line} raises (see tz.tzlocal), so there is nothing to compare`,
         details,
         evidence,
-      };
-    }
-    if (reading.kind === "utc" && reading.silent && tz !== undefined) {
-      return {
-        status: "fail",
-        summary: `${reading.how}; tzlocal ${prediction.line} says ${prediction.zone} (${formatOffset(pyOffset ?? 0)})`,
-        details,
-        evidence,
-        fix: fixTz(prediction.zone && prediction.zone !== "local" ? prediction.zone : "Area/City"),
       };
     }
     if (pyOffset !== null && pyOffset !== libcOffset) {
