@@ -4,9 +4,11 @@ import { CHECKS } from "../checks/registry.js";
 import { exitCodeFor, runChecks, selectChecks, summarize } from "../checks/run.js";
 import { RunError, UsageError } from "../errors.js";
 import { gatherFacts } from "../facts/gather.js";
+import { type LiveOptions, validateLiveOptions } from "../facts/live.js";
 import { type DoctorReport, SCHEMA_VERSION } from "../render/types.js";
 import type { Target } from "../targets/target.js";
 import { VERSION } from "../version.js";
+import { intOption } from "./options.js";
 
 export interface DoctorOptions {
   format: "text" | "json" | "github" | "junit";
@@ -22,6 +24,15 @@ export interface DoctorOptions {
   at?: string;
   color: boolean;
   verbose?: boolean;
+  lockFile: string[];
+  redis: string[];
+  pattern: string[];
+  logs: string[];
+  url?: string;
+  samples?: string;
+  sampleInterval?: string;
+  timeout?: string;
+  nginx?: string;
 }
 
 /** `--at`: an ISO-8601 instant with a date; offsets allowed, default UTC. */
@@ -93,10 +104,37 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
   const appStat = await stat(appDir).catch(() => null);
   if (!appStat?.isDirectory()) throw new UsageError(`--app-dir ${opts.appDir}: no such directory`);
 
+  const live: LiveOptions = {
+    lockFiles: opts.lockFile,
+    redisUrls: opts.redis,
+    patterns: opts.pattern,
+    logs: opts.logs,
+    ...(opts.url !== undefined ? { url: opts.url } : {}),
+    samples: intOption("--samples", opts.samples, 10, 1, 1000),
+    sampleIntervalMs: intOption("--sample-interval", opts.sampleInterval, 1000, 0, 60_000),
+    timeoutMs: intOption("--timeout", opts.timeout, 5000, 100, 120_000),
+  };
+  await validateLiveOptions(live);
+  const nginxFile = opts.nginx ? resolve(opts.nginx) : undefined;
+  if (nginxFile && !(await stat(nginxFile).catch(() => null))?.isFile()) {
+    throw new UsageError(`--nginx ${opts.nginx}: no such file`);
+  }
+  if (opts.redis.length > 0) {
+    const { parseRedisUrl } = await import("../locks/redis-url.js");
+    for (const u of opts.redis) parseRedisUrl(u);
+  }
+
   const target = await openTarget(opts);
   let report: DoctorReport;
   try {
-    const facts = await gatherFacts(target, { appDir, envPairs: opts.env, envFiles: opts.envFile, now });
+    const facts = await gatherFacts(target, {
+      appDir,
+      envPairs: opts.env,
+      envFiles: opts.envFile,
+      now,
+      live,
+      ...(nginxFile ? { nginxFile } : {}),
+    });
     if (opts.verbose) for (const n of facts.notes) process.stderr.write(`note: ${n}\n`);
     const reports = runChecks(checks, facts);
     const summary = summarize(reports);

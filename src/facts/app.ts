@@ -68,6 +68,9 @@ const TZ_ASSIGNMENTS = [
   /SCHEDULER_TIMEZONE\s*=\s*["']([^"'\n]+)["']\s*[,)]/,
 ];
 
+// SCHEDULER_API_PREFIX = "/jobs-api" (module or class attribute, or app.config[...] = ...)
+const API_PREFIX_ASSIGNMENT = /SCHEDULER_API_PREFIX["']?\s*\]?\s*(?::\s*[\w.[\]]+\s*)?=\s*["']([^"'\n]*)["']/;
+
 const SCHEDULER_CLASSES = /\b(Background|Blocking|AsyncIO|Gevent|Tornado|Twisted|Qt)Scheduler\s*\(/g;
 
 /** The text of a call starting at `open` (index of '('), up to its matching ')', capped. */
@@ -91,12 +94,16 @@ export interface AppScan {
   facts: AppFacts;
   dotenv: { key: string; value: string; source: string }[];
   configTimezone: ConfigValue | null;
+  /** [tool.schedctl] scheduler.api-prefix and scheduler.routes, read loosely. */
+  configApiPrefix: ConfigValue | null;
+  configRoutes: string[];
 }
 
 export async function gatherAppFacts(dir: string): Promise<AppScan> {
   const facts: AppFacts = {
     dir,
     schedulerTimezone: [],
+    schedulerApiPrefix: [],
     flaskApscheduler: { imported: false, constructs: [] },
     bareSchedulers: [],
     filesScanned: 0,
@@ -109,6 +116,8 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
       dotenv.push({ key: e.key, value: e.value, source: `.env:${e.line}` });
 
   let configTimezone: ConfigValue | null = null;
+  let configApiPrefix: ConfigValue | null = null;
+  let configRoutes: string[] = [];
   for (const [file, pick] of [
     [
       "pyproject.toml",
@@ -128,14 +137,18 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
       throw new UsageError(`${join(dir, file)}${line ? `:${line}` : ""}: invalid TOML: ${first}`);
     }
     const section = pick(doc) as Record<string, unknown> | undefined;
-    if (section && typeof section.timezone === "string") {
-      configTimezone = {
-        value: section.timezone,
-        source:
-          file === "pyproject.toml" ? "pyproject.toml [tool.schedctl] timezone" : "schedctl.toml timezone",
-      };
-      break;
+    if (!section) continue;
+    // Read loosely: doctor uses what is there; `schedctl gen` validates the whole config.
+    const label = file === "pyproject.toml" ? "pyproject.toml [tool.schedctl]" : "schedctl.toml";
+    if (typeof section.timezone === "string")
+      configTimezone = { value: section.timezone, source: `${label} timezone` };
+    const sched = section.scheduler as Record<string, unknown> | undefined;
+    if (typeof sched?.["api-prefix"] === "string") {
+      configApiPrefix = { value: sched["api-prefix"], source: `${label} scheduler.api-prefix` };
     }
+    if (Array.isArray(sched?.routes))
+      configRoutes = sched.routes.filter((r): r is string => typeof r === "string");
+    break;
   }
 
   for (const file of await pythonFiles(dir)) {
@@ -147,6 +160,9 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     const rel = relative(dir, file);
     src.split(/\n/).forEach((line, i) => {
       if (/^\s*#/.test(line)) return;
+      const prefix = API_PREFIX_ASSIGNMENT.exec(line);
+      if (prefix?.[1] !== undefined)
+        facts.schedulerApiPrefix.push({ value: prefix[1], source: `${rel}:${i + 1}` });
       for (const re of TZ_ASSIGNMENTS) {
         const m = re.exec(line);
         if (m?.[1]) {
@@ -179,5 +195,5 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
         });
     }
   }
-  return { facts, dotenv, configTimezone };
+  return { facts, dotenv, configTimezone, configApiPrefix, configRoutes };
 }

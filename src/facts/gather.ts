@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { gatherDeployFacts } from "../deploy/gather.js";
 import { UsageError } from "../errors.js";
 import type { Target } from "../targets/target.js";
 import { predictAllTzlocal } from "../tz/tzlocal.js";
@@ -6,12 +7,15 @@ import { gatherAppFacts, parseDotenv } from "./app.js";
 import { gatherLiveFacts, type LiveOptions } from "./live.js";
 import { gatherOsFacts } from "./os.js";
 import { gatherPythonFacts, pipTzdataDir } from "./python.js";
+import { gatherRoutesFacts } from "./routes.js";
 import type { ConfigValue, Facts } from "./types.js";
 import { gatherTzFacts } from "./tz.js";
 import { tzSources } from "./tz-sources.js";
 
 export interface GatherOptions {
   appDir: string;
+  /** --nginx FILE: the nginx configuration in front of the app. */
+  nginxFile?: string;
   /** Live sources (--lock-file, --redis, --logs, --url); omitted: none. */
   live?: LiveOptions;
   /** --env KEY=VAL, in order */
@@ -61,6 +65,9 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     envSources[k] = "--env";
   }
 
+  const deploy = await gatherDeployFacts(opts.appDir, env);
+  notes.push(...deploy.errors.map((e) => e.message), ...deploy.notes);
+
   const os = await gatherOsFacts(target);
   const python = await gatherPythonFacts(target);
   const pipTzdata = await pipTzdataDir(target, python);
@@ -88,6 +95,12 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     await tz.store.load(missing);
   }
   const live = await gatherLiveFacts(target, opts.live ?? {});
+  const routes = await gatherRoutesFacts({
+    appDir: opts.appDir,
+    ...(opts.nginxFile ? { nginxFile: opts.nginxFile } : {}),
+    apiPrefix: app.configApiPrefix ?? app.facts.schedulerApiPrefix[0] ?? null,
+    extraRoutes: app.configRoutes,
+  });
   const { store: _store, ...tzRest } = tz;
   const tzFacts = {
     ...tzRest,
@@ -106,6 +119,8 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     python,
     app: app.facts,
     live,
+    deploy,
+    routes,
     notes,
   };
 }

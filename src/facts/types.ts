@@ -1,4 +1,7 @@
+import type { DeployFacts } from "../deploy/types.js";
 import type { FileLockFacts, RedisServerReport } from "../locks/types.js";
+import type { ConfigFinding, NginxServer } from "../nginx/locations.js";
+import type { NginxTestResult } from "../nginx/real.js";
 import type { HttpReport, LogsReport } from "../runs/types.js";
 import type { TargetKind } from "../targets/target.js";
 import type { TzLayout } from "../tz/layout.js";
@@ -22,6 +25,10 @@ export interface Facts {
   python: PythonFacts;
   app: AppFacts;
   live: LiveFacts;
+  /** Dockerfiles, compose, Kubernetes, gunicorn config and scheduler guards read from --app-dir (src/deploy/gather.ts). */
+  deploy: DeployFacts;
+  /** The nginx configuration in front of the app, when one was found or given (src/facts/routes.ts). */
+  routes: RoutesFacts;
   /** Problems met while gathering that did not stop it (unreadable files...), shown with -v. */
   notes: string[];
 }
@@ -143,6 +150,8 @@ export interface AppFacts {
   dir: string;
   /** SCHEDULER_TIMEZONE from every place it was found, highest precedence first. */
   schedulerTimezone: ConfigValue[];
+  /** SCHEDULER_API_PREFIX assignments in the app's sources (Flask-APScheduler's default is /scheduler). */
+  schedulerApiPrefix: ConfigValue[];
   /** `APScheduler(...)` constructions (Flask-APScheduler) and whether a scheduler with timezone= is passed. */
   flaskApscheduler: {
     imported: boolean;
@@ -152,4 +161,24 @@ export interface AppFacts {
   bareSchedulers: { source: string; text: string }[];
   /** Python files read under the app dir. */
   filesScanned: number;
+}
+
+export interface RoutesFacts {
+  /** The nginx configuration examined, or null when none was found. */
+  file: string | null;
+  /** Where it was looked for, in order. */
+  searched: string[];
+  /** A parse error (file:line: message); the check fails on it. */
+  parseError: string | null;
+  /** The server block that answers (default server), with why it was chosen. */
+  server: NginxServer | null;
+  serverReason: string | null;
+  /** Configuration errors nginx itself would reject (duplicate location, ...). */
+  configFindings: ConfigFinding[];
+  apiPrefix: string;
+  apiPrefixSource: string;
+  /** The app's own scheduler routes ("= /jobs/run", "^~ /admin/jobs/") from the schedctl config. */
+  extraRoutes: string[];
+  /** `nginx -t` on the configuration; null when it was not run (no config). */
+  nginxTest: NginxTestResult | null;
 }

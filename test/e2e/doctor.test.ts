@@ -170,12 +170,21 @@ describe("check selection", () => {
       "tz.zoneinfo",
       "tz.libc",
       "tz.flask-construct",
+      "workers.config",
+      "workers.recycling",
+      "workers.preload",
+      "workers.debug",
+      "workers.guard",
       "workers.live",
       "locks.file",
       "locks.redis",
       "locks.verdict",
       "runs.logs",
       "runs.http",
+      "routes.nginx",
+      "deploy.dockerfile",
+      "deploy.compose",
+      "deploy.k8s",
     ]);
   });
 
@@ -255,7 +264,9 @@ describe("--format junit", () => {
       cases: [string, string, string[]][];
     };
     assert.equal(parsed.root, "testsuites");
-    const listed = JSON.parse(runCli(["doctor", "--list", "--format", "json"]).stdout) as { checks: unknown[] };
+    const listed = JSON.parse(runCli(["doctor", "--list", "--format", "json"]).stdout) as {
+      checks: unknown[];
+    };
     assert.equal(parsed.cases.length, listed.checks.length);
     assert.equal(new Set(parsed.cases.map(([c, n]) => `${c}/${n}`)).size, listed.checks.length);
     const sources = parsed.cases.find(([, n]) => n === "tz.sources");
