@@ -149,7 +149,13 @@ function targetLabel(target: RedisTarget): string {
 
 /** ioredis, loaded on first use (never for `doctor --only tz`), then kept. */
 type IoRedisModule = Awaited<ReturnType<typeof loadIoredis>>;
-const loadIoredis = () => import("ioredis");
+// ioredis is CommonJS: imported from the bundled ESM chunk, its classes may sit on the namespace or only on
+// its `default` (module.exports); take them from wherever they are.
+const loadIoredis = async () => {
+  const ns = await import("ioredis");
+  const cjs = (ns as unknown as { default?: typeof ns }).default;
+  return { Redis: ns.Redis ?? cjs?.Redis, Cluster: ns.Cluster ?? cjs?.Cluster };
+};
 let ioredis: Promise<IoRedisModule> | null = null;
 
 /**
