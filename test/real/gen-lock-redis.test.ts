@@ -15,6 +15,7 @@ import { parseConfigText } from "../../src/config/load.js";
 import { generateLock } from "../../src/gen/lock.js";
 import { loadTemplates } from "../../src/gen/templates.js";
 import { classifyKey } from "../../src/locks/redis-classify.js";
+import { runCli } from "../helpers/cli.js";
 import { FILE_LOCK_TOML, FULL_TOML, PYTHON, requirePython, sleep, waitFor } from "../helpers/gen-fixtures.js";
 import { type RedisHandle, startRedis } from "../helpers/redis-server.js";
 
@@ -146,6 +147,24 @@ describe("schedctl_lock.py", { concurrency: true }, () => {
       const rec = classifyKey({ key: KEY, type: "string", value: raw, pttl }, Date.now(), []);
       assert.equal(rec?.kind, "schedctl");
       assert.equal(rec?.owner, `host ${hostname()} pid ${a.pid}`);
+      // and the built binary shows the owner's host and pid, renewing (sampled across one renewal: TTL/3 = 1 s)
+      const list = runCli([
+        "locks",
+        "list",
+        "--redis",
+        redis.url,
+        "--format",
+        "json",
+        "--sample-interval",
+        "700",
+      ]);
+      assert.equal(list.code, 0, list.stderr);
+      const shown = (
+        JSON.parse(list.stdout) as { locks: { name: string; kind: string; owner: string; state: string }[] }
+      ).locks.find((l) => l.name === KEY);
+      assert.equal(shown?.kind, "schedctl");
+      assert.equal(shown?.owner, `host ${hostname()} pid ${a.pid}`);
+      assert.equal(shown?.state, "held");
     });
 
     test("the leader renews: its key outlives the TTL", async () => {

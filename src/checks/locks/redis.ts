@@ -45,7 +45,7 @@ export const locksRedis: CheckDefinition = {
       } else if (l.state === "expiring") {
         if (status === "pass") status = "warn";
         details.push(
-          `${l.name} (${l.kind}) is not being renewed: expires in ${formatMs(l.ttlMs)}; its holder (${l.owner ?? "unknown"}) is dead or stuck`,
+          `${l.name} (${l.kind}) was not renewed between two samples and expires in ${formatMs(l.ttlMs)}: its holder (${l.owner ?? "unknown"}) is dead or stuck, or renews less often than --sample-interval (sample longer to tell)`,
         );
       }
     }
