@@ -1,6 +1,7 @@
 import { UsageError } from "../errors.js";
 import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_TIMEOUT_MS, progressReporter } from "../facts/live.js";
 import type { LockRecord, RedisServerReport } from "../locks/types.js";
+import { formatDuration } from "../render/duration.js";
 import { formatTable } from "../render/table.js";
 import { SCHEMA_VERSION } from "../render/types.js";
 import { intOption } from "./options.js";
@@ -13,16 +14,6 @@ export interface LocksListOptions {
   format: "text" | "json";
   sampleInterval?: string;
   timeout?: string;
-}
-
-function formatMs(ms: number | null): string {
-  if (ms === null) return "-";
-  if (ms < 0) return "none";
-  const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} d`;
 }
 
 function lockJson(l: LockRecord) {
@@ -53,8 +44,8 @@ export function renderLocksText(locks: LockRecord[]): string {
     l.kind,
     l.state,
     l.owner ?? "-",
-    formatMs(l.heldForMs),
-    l.backend === "redis" ? formatMs(l.ttlMs) : "-",
+    formatDuration(l.heldForMs),
+    l.backend === "redis" ? formatDuration(l.ttlMs) : "-",
     l.holders.length === 0
       ? "-"
       : l.holders
@@ -229,10 +220,10 @@ export async function locksProbe(name: string, opts: LocksProbeOptions): Promise
 export function describeProbe(l: LockRecord): string {
   const lines = [`${l.name} (${l.backend}, ${l.kind}): ${l.state}`];
   if (l.owner) lines.push(`  owner:    ${l.owner}`);
-  if (l.heldForMs !== null) lines.push(`  held for: ${formatMs(l.heldForMs)}`);
+  if (l.heldForMs !== null) lines.push(`  held for: ${formatDuration(l.heldForMs)}`);
   if (l.backend === "redis")
     lines.push(
-      `  ttl:      ${formatMs(l.ttlMs)}${l.state === "held" ? " (renewing)" : l.state === "expiring" ? " (not renewed)" : ""}`,
+      `  ttl:      ${formatDuration(l.ttlMs)}${l.state === "held" ? " (renewing)" : l.state === "expiring" ? " (not renewed)" : ""}`,
     );
   for (const h of l.holders) lines.push(`  holder:   pid ${h.pid} ${h.role} ${h.command}`);
   lines.push(`  where:    ${l.where}`);

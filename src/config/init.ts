@@ -4,11 +4,12 @@
  * pyproject.toml without touching anything else in it. The readers here take text and return findings;
  * discoverApp() does the reading.
  */
+
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors.js";
-import { gatherAppFacts } from "../facts/app.js";
+import { gatherAppFacts, NOT_APP_DIRS } from "../facts/app.js";
 import { classifyBaseImage } from "./images.js";
 import { type ConfigFileKind, issueLocation, parseToml, schedctlTable } from "./load.js";
 import { tableHeaders } from "./locate.js";
@@ -391,20 +392,8 @@ export function pythonFindings(files: { rel: string; text: string }[]): Discover
 // ---------------------------------------------------------------------------------------------------------
 // Reading the app dir
 
-const SKIP_DIRS = new Set([
-  ".git",
-  ".venv",
-  "venv",
-  "env",
-  "node_modules",
-  "__pycache__",
-  "site-packages",
-  "build",
-  "dist",
-  ".tox",
-  "tests",
-  "test",
-]);
+// init reads the app itself, not its tests.
+const SKIP_DIRS = new Set([...NOT_APP_DIRS, "tests", "test"]);
 
 async function pyFiles(dir: string): Promise<{ rel: string; text: string }[]> {
   const out: { rel: string; text: string }[] = [];

@@ -4,7 +4,9 @@
  * (`deploy.replicas`, `scale`), `stop_grace_period`, hostname, container_name, healthcheck, volumes.
  * Pure: env_file contents are passed in. A syntax error is one line naming file:line.
  */
+
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type YAMLMap } from "yaml";
+import { parseDotenv } from "../facts/app.js";
 import { shlexSplit } from "./shell.js";
 
 export interface ComposeService {
@@ -162,26 +164,6 @@ function scalarString(v: unknown): string | null {
   return null;
 }
 
-/** KEY=VALUE lines of an env_file (compose's dotenv reading: quotes, `export`, comments). */
-export function parseEnvFile(text: string): { key: string; value: string; line: number }[] {
-  const out: { key: string; value: string; line: number }[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m?.[1]) return;
-    let v = m[2] ?? "";
-    if (
-      (v.startsWith('"') && v.endsWith('"') && v.length >= 2) ||
-      (v.startsWith("'") && v.endsWith("'") && v.length >= 2)
-    )
-      v = v.slice(1, -1);
-    else v = v.replace(/\s+#.*$/, "");
-    out.push({ key: m[1], value: v, line: i + 1 });
-  });
-  return out;
-}
-
 /** One line for a YAML error: "file:line: message" (the message without yaml's position suffix and code frame). */
 export function yamlErrorLine(
   file: string,
@@ -293,7 +275,7 @@ export function parseCompose(
       envFileList.push(path);
       const t = envFiles[path];
       if (t === undefined || t === null) continue;
-      for (const kv of parseEnvFile(t)) {
+      for (const kv of parseDotenv(t)) {
         environment[kv.key] = kv.value;
         envSources[kv.key] = `${path}:${kv.line}`;
       }

@@ -7,6 +7,7 @@
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
+import { NOT_APP_DIRS } from "../facts/app.js";
 import { composeEnvFiles, parseCompose } from "./compose.js";
 import { dockerfileInfo, lintDockerfile, parseDockerfile } from "./dockerfile.js";
 import { analyzeGuards, type PySource } from "./guard.js";
@@ -14,27 +15,6 @@ import { parseGunicornConfig } from "./gunicorn.js";
 import { looksLikeK8s, parseK8s } from "./k8s.js";
 import type { DeployFacts } from "./types.js";
 
-const SKIP_DIRS = new Set([
-  ".git",
-  ".hg",
-  ".venv",
-  "venv",
-  "env",
-  ".env",
-  "virtualenv",
-  "node_modules",
-  "__pycache__",
-  "site-packages",
-  "dist",
-  "build",
-  ".tox",
-  ".nox",
-  ".mypy_cache",
-  ".pytest_cache",
-  ".ruff_cache",
-  ".idea",
-  ".vscode",
-]);
 const MAX_DEPTH = 5;
 const MAX_FILES = 5000;
 const MAX_PY_FILES = 2000;
@@ -83,7 +63,7 @@ async function walk(root: string, notes: string[]): Promise<Walked[]> {
       }
       const abs = join(dir, e.name);
       if (e.isDirectory()) {
-        if (SKIP_DIRS.has(e.name) || (e.name.startsWith(".") && e.name !== ".k8s")) continue;
+        if (NOT_APP_DIRS.has(e.name) || (e.name.startsWith(".") && e.name !== ".k8s")) continue;
         // A virtualenv under another name.
         if (await stat(join(abs, "pyvenv.cfg")).catch(() => null)) continue;
         await go(abs, depth + 1, [...dirs, e.name]);

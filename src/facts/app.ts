@@ -3,18 +3,27 @@ import { join, relative } from "node:path";
 import { UsageError } from "../errors.js";
 import type { AppFacts, ConfigValue } from "./types.js";
 
-const SKIP_DIRS = new Set([
+/** Directories under an app dir that are not the app's own sources (virtualenvs, caches, builds). */
+export const NOT_APP_DIRS: ReadonlySet<string> = new Set([
   ".git",
+  ".hg",
   ".venv",
   "venv",
   "env",
+  ".env",
+  "virtualenv",
   "node_modules",
   "__pycache__",
   "site-packages",
   "dist",
   "build",
   ".tox",
+  ".nox",
   ".mypy_cache",
+  ".pytest_cache",
+  ".ruff_cache",
+  ".idea",
+  ".vscode",
 ]);
 const MAX_PY_FILES = 2000;
 const MAX_PY_BYTES = 1024 * 1024;
@@ -50,7 +59,7 @@ async function pythonFiles(dir: string): Promise<string[]> {
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       if (out.length >= MAX_PY_FILES) return;
-      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith("."))
+      if (e.isDirectory() && !NOT_APP_DIRS.has(e.name) && !e.name.startsWith("."))
         await walk(join(d, e.name), depth + 1);
       else if (e.isFile() && e.name.endsWith(".py")) out.push(join(d, e.name));
     }

@@ -19,6 +19,8 @@
  * may itself carry a prefix. Whatever says who ran it (pid, hostname, container) is kept.
  */
 
+import type { DuplicateRun } from "./types.js";
+
 export type ApEventKind = "run" | "executed" | "error" | "missed" | "skipped";
 
 export interface ApEvent {
@@ -771,17 +773,7 @@ export function formatRunner(r: {
 // ---------------------------------------------------------------------------------------------------
 // Duplicate detection
 
-export interface DuplicateRun {
-  job: string;
-  trigger: string;
-  /** The scheduled time as the first of these lines logged it. */
-  scheduledAt: string;
-  count: number;
-  /** Up to maxSamples `file:line (runner)` of the executions. */
-  sources: string[];
-  /** Distinct runners (`web-1 pid 12`), up to maxSamples; empty when the lines do not say. */
-  runners: string[];
-}
+export type { DuplicateRun };
 
 export interface DetectorOptions {
   /** Executions are matched against the ones scheduled up to this long before the newest seen (default 3600). */

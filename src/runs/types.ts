@@ -33,3 +33,16 @@ export interface HttpReport {
   hosts: { host: string; answers: number; running: number }[];
   errors: number;
 }
+
+/** One scheduled run of a job that was executed more than once. */
+export interface DuplicateRun {
+  job: string;
+  trigger: string;
+  /** The scheduled time as the first of these lines logged it. */
+  scheduledAt: string;
+  count: number;
+  /** Up to maxSamples `file:line (runner)` of the executions. */
+  sources: string[];
+  /** Distinct runners (`web-1 pid 12`), up to maxSamples; empty when the lines do not say. */
+  runners: string[];
+}

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { probeLock, probeRedis } from "../../src/locks/redis-probe.js";
 import { COMPARE_AND_DELETE, releaseRedisLock } from "../../src/locks/redis-release.js";
 import { ALLOWED, CLIENT_SUBCOMMANDS, monitor, NEVER, redisFlags } from "../helpers/redis-monitor.js";
-import { type RedisHandle, runPython, sleep, spawnPython, startRedis } from "../helpers/redis-server.js";
+import { type RedisHandle, runPython, spawnPython, startRedis } from "../helpers/redis-server.js";
 
 // The suites are independent (each has its own servers): run them side by side to keep the file fast.
 describe("redis", { concurrency: true }, () => {

@@ -1,5 +1,6 @@
 import type { Facts } from "../../facts/types.js";
 import type { LockHolder, LockRecord } from "../../locks/types.js";
+import { formatDuration } from "../../render/duration.js";
 
 export function describeHolders(holders: LockHolder[], max = 4): string {
   if (holders.length === 0) return "no holder";
@@ -7,16 +8,6 @@ export function describeHolders(holders: LockHolder[], max = 4): string {
     .slice(0, max)
     .map((h) => `pid ${h.pid} (${h.role === "other" ? h.command.split(" ")[0] : h.role})`);
   return holders.length > max ? `${shown.join(", ")} and ${holders.length - max} more` : shown.join(", ");
-}
-
-export function formatMs(ms: number | null): string {
-  if (ms === null) return "-";
-  if (ms < 0) return "never";
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} d`;
 }
 
 /** File locks that belong to the app: on a --lock-file path, or held by a Python or Gunicorn process. */
@@ -50,8 +41,8 @@ export function lockTable(locks: LockRecord[]) {
       l.kind,
       l.state,
       l.owner ?? "-",
-      formatMs(l.heldForMs),
-      l.ttlMs === null ? "-" : l.ttlMs < 0 ? "none" : formatMs(l.ttlMs),
+      formatDuration(l.heldForMs),
+      formatDuration(l.ttlMs),
       l.holders.length > 0 ? l.holders.map((h) => h.pid).join(",") : "-",
     ]),
   };

@@ -1,5 +1,6 @@
+import { formatDuration } from "../../render/duration.js";
 import type { CheckDefinition, CheckResult } from "../types.js";
-import { formatMs, lockTable, REDIS_LOCK_KINDS } from "./common.js";
+import { lockTable, REDIS_LOCK_KINDS } from "./common.js";
 
 export const locksRedis: CheckDefinition = {
   id: "locks.redis",
@@ -45,7 +46,7 @@ export const locksRedis: CheckDefinition = {
       } else if (l.state === "expiring") {
         if (status === "pass") status = "warn";
         details.push(
-          `${l.name} (${l.kind}) was not renewed between two samples and expires in ${formatMs(l.ttlMs)}: its holder (${l.owner ?? "unknown"}) is dead or stuck, or renews less often than --sample-interval (sample longer to tell)`,
+          `${l.name} (${l.kind}) was not renewed between two samples and expires in ${formatDuration(l.ttlMs)}: its holder (${l.owner ?? "unknown"}) is dead or stuck, or renews less often than --sample-interval (sample longer to tell)`,
         );
       }
     }
@@ -72,7 +73,7 @@ export const locksRedis: CheckDefinition = {
           ? held
               .map(
                 (l) =>
-                  `${l.name} (${l.kind}) held by ${l.owner ?? "unknown"}, TTL ${formatMs(l.ttlMs)}, renewing`,
+                  `${l.name} (${l.kind}) held by ${l.owner ?? "unknown"}, TTL ${formatDuration(l.ttlMs)}, renewing`,
               )
               .join("; ")
           : (details[0] ?? ""),
