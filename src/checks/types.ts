@@ -22,10 +22,17 @@ export interface CheckResult {
   fix?: Fix;
 }
 
+/**
+ * Fact sets beyond the always-gathered basics (target, env, timezone, Python packages, app sources) that
+ * only some checks read; doctor gathers a set only when a selected check needs it.
+ */
+export type FactSet = "deploy" | "routes" | "live";
+
 /** A doctor check: an id that is API, and a pure function from gathered facts to a result. */
 export interface CheckDefinition {
   id: string;
   group: Group;
+  needs?: readonly FactSet[];
   title: string;
   /** One paragraph for `doctor --list` and the README. */
   description: string;

@@ -133,6 +133,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
       envFiles: opts.envFile,
       now,
       live,
+      need: new Set(checks.flatMap((c) => c.needs ?? [])),
       ...(nginxFile ? { nginxFile } : {}),
     });
     if (opts.verbose) for (const n of facts.notes) process.stderr.write(`note: ${n}\n`);

@@ -106,9 +106,9 @@ const isGunicornConfigName = (name: string) =>
   /^gunicorn([._-]?(conf|config|cfg|settings))?(\.[\w-]+)?\.py$/i.test(name) ||
   /^(conf|config)[._-]gunicorn\.py$/i.test(name);
 
-/** Gathers the deploy facts of an app dir with the deploy-time environment (facts.env). */
-export async function gatherDeployFacts(appDir: string, env: Record<string, string>): Promise<DeployFacts> {
-  const facts: DeployFacts = {
+/** Deploy facts of nothing: what checks see before (or without) reading the app dir. */
+export function emptyDeployFacts(appDir: string, env: Record<string, string>): DeployFacts {
+  return {
     appDir,
     env: { ...env },
     dockerfiles: [],
@@ -132,6 +132,11 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
     errors: [],
     notes: [],
   };
+}
+
+/** Gathers the deploy facts of an app dir with the deploy-time environment (facts.env). */
+export async function gatherDeployFacts(appDir: string, env: Record<string, string>): Promise<DeployFacts> {
+  const facts = emptyDeployFacts(appDir, env);
   let files: Walked[];
   try {
     files = await walk(appDir, facts.notes);

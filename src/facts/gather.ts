@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { gatherDeployFacts } from "../deploy/gather.js";
+import type { FactSet } from "../checks/types.js";
+import { emptyDeployFacts, gatherDeployFacts } from "../deploy/gather.js";
 import { UsageError } from "../errors.js";
 import type { Target } from "../targets/target.js";
 import { predictAllTzlocal } from "../tz/tzlocal.js";
@@ -7,13 +8,15 @@ import { gatherAppFacts, parseDotenv } from "./app.js";
 import { gatherLiveFacts, type LiveOptions } from "./live.js";
 import { gatherOsFacts } from "./os.js";
 import { gatherPythonFacts, pipTzdataDir } from "./python.js";
-import { gatherRoutesFacts } from "./routes.js";
+import { emptyRoutesFacts, gatherRoutesFacts } from "./routes.js";
 import type { ConfigValue, Facts } from "./types.js";
 import { gatherTzFacts } from "./tz.js";
 import { tzSources } from "./tz-sources.js";
 
 export interface GatherOptions {
   appDir: string;
+  /** Fact sets to gather beyond the basics; default all. Doctor passes what its selected checks need. */
+  need?: ReadonlySet<FactSet>;
   /** --nginx FILE: the nginx configuration in front of the app. */
   nginxFile?: string;
   /** Live sources (--lock-file, --redis, --logs, --url); omitted: none. */
@@ -34,6 +37,15 @@ export function parseEnvPair(pair: string): [string, string] {
     throw new UsageError(`--env ${JSON.stringify(pair)}: invalid variable name "${key}"`);
   return [key, pair.slice(eq + 1)];
 }
+
+const notGatheredLive: Facts["live"] = {
+  fileLocks: null,
+  fileLocksSkipped: "not gathered",
+  lockFilePaths: [],
+  redis: [],
+  logs: null,
+  http: null,
+};
 
 /** Gathers every fact the checks need, once, through the target. */
 export async function gatherFacts(target: Target, opts: GatherOptions): Promise<Facts> {
@@ -65,7 +77,10 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     envSources[k] = "--env";
   }
 
-  const deploy = await gatherDeployFacts(opts.appDir, env);
+  const need = opts.need ?? new Set<FactSet>(["deploy", "routes", "live"]);
+  const deploy = need.has("deploy")
+    ? await gatherDeployFacts(opts.appDir, env)
+    : emptyDeployFacts(opts.appDir, env);
   notes.push(...deploy.errors.map((e) => e.message), ...deploy.notes);
 
   const os = await gatherOsFacts(target);
@@ -94,13 +109,15 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     if (missing.length === 0) break;
     await tz.store.load(missing);
   }
-  const live = await gatherLiveFacts(target, opts.live ?? {});
-  const routes = await gatherRoutesFacts({
-    appDir: opts.appDir,
-    ...(opts.nginxFile ? { nginxFile: opts.nginxFile } : {}),
-    apiPrefix: app.configApiPrefix ?? app.facts.schedulerApiPrefix[0] ?? null,
-    extraRoutes: app.configRoutes,
-  });
+  const live = need.has("live") ? await gatherLiveFacts(target, opts.live ?? {}) : notGatheredLive;
+  const routes = !need.has("routes")
+    ? emptyRoutesFacts()
+    : await gatherRoutesFacts({
+        appDir: opts.appDir,
+        ...(opts.nginxFile ? { nginxFile: opts.nginxFile } : {}),
+        apiPrefix: app.configApiPrefix ?? app.facts.schedulerApiPrefix[0] ?? null,
+        extraRoutes: app.configRoutes,
+      });
   const { store: _store, ...tzRest } = tz;
   const tzFacts = {
     ...tzRest,

@@ -19,6 +19,22 @@ const DEFAULT_API_PREFIX = "/scheduler";
  * the server that answers, and runs `nginx -t` on it when nginx is installed. The parse and routing logic
  * is pure (src/nginx/); this is only the edge that reads files and runs nginx.
  */
+/** Routes facts of nothing (no nginx configuration looked for). */
+export function emptyRoutesFacts(): RoutesFacts {
+  return {
+    file: null,
+    searched: [],
+    parseError: null,
+    server: null,
+    serverReason: null,
+    configFindings: [],
+    apiPrefix: DEFAULT_API_PREFIX,
+    apiPrefixSource: "Flask-APScheduler's default",
+    extraRoutes: [],
+    nginxTest: null,
+  };
+}
+
 export async function gatherRoutesFacts(opts: {
   appDir: string;
   nginxFile?: string;

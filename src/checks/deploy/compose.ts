@@ -14,6 +14,7 @@ const SCHEDULER_VARS =
 export const deployCompose: DeployCheckDefinition = {
   id: "deploy.compose",
   group: "deploy",
+  needs: ["deploy"],
   title: "docker compose: a true singleton for the scheduler",
   description:
     "Reads docker-compose.yml / compose.yaml with the deploy-time environment (interpolation, env_file): the service that runs the scheduler has one replica (deploy.replicas / scale), no scaled service starts a scheduler, stop_grace_period is at least Gunicorn's graceful_timeout (compose's default is 10 s, Gunicorn's 30 s), no obsolete top-level version:, and a hostname listed in SCHEDULER_ALLOWED_HOSTS on the one service meant to run it.",

@@ -276,6 +276,7 @@ function lintFix(
 export const deployDockerfile: DeployCheckDefinition = {
   id: "deploy.dockerfile",
   group: "deploy",
+  needs: ["deploy"],
   title: "Dockerfile: timezone lines and hadolint rules",
   description:
     "Reads every Dockerfile in the app dir: the timezone setup of the stage that runs (ENV TZ a real zone name, /etc/localtime linked to the same zone, /etc/timezone agreeing, tzdata installed and kept — no `apk del tzdata` after copying —, Debian 13's tzdata-legacy for legacy names, DEBIAN_FRONTEND on Ubuntu, a build-time check), and hadolint's DL3008, DL3009, DL3015, DL3018, DL3025 (CMD, ENTRYPOINT, HEALTHCHECK) and DL4006 with hadolint's semantics and `# hadolint ignore=` pragmas.",

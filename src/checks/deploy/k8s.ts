@@ -10,6 +10,7 @@ interface Finding {
 export const deployK8s: DeployCheckDefinition = {
   id: "deploy.k8s",
   group: "deploy",
+  needs: ["deploy"],
   title: "Kubernetes: a true singleton for the scheduler",
   description:
     "Reads the Kubernetes manifests in the app dir (k8s/, deploy/, manifests/, *.yaml with kind: Deployment; multi-document): the workload that runs the scheduler has replicas: 1, no HorizontalPodAutoscaler scales it, a Deployment uses strategy: Recreate (RollingUpdate starts the new pod before the old one stops, so two schedulers run during every rollout), no DaemonSet runs it, and terminationGracePeriodSeconds covers Gunicorn's graceful_timeout.",

@@ -4,6 +4,7 @@ import { describeHolders, lockTable, schedulerFileLocks } from "./common.js";
 export const locksFile: CheckDefinition = {
   id: "locks.file",
   group: "locks",
+  needs: ["live"],
   title: "Scheduler file locks",
   description:
     "Reads the kernel's file locks (/proc/locks, then every holder through /proc/PID/fdinfo, as lslocks does) for the --lock-file paths and any lock a Python or Gunicorn process holds: who holds it (all processes sharing it after fork), stale lock files nobody holds, and one lock file per container (a per-container lock keeps nothing apart across instances). Never takes or creates a lock.",

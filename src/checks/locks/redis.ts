@@ -5,6 +5,7 @@ import { lockTable, REDIS_LOCK_KINDS } from "./common.js";
 export const locksRedis: CheckDefinition = {
   id: "locks.redis",
   group: "locks",
+  needs: ["live"],
   title: "Scheduler locks in Redis",
   description:
     "Scans each --redis server (every master of a cluster) once, read-only, and recognises the lock keys of redis-py, python-redis-lock, pottery, celery-redbeat, rq, rq-scheduler, celery-beatx, BullMQ and schedctl itself: present, TTL set, renewing (two samples), owner decoded. A lock without a TTL never expires when its holder dies; APScheduler job stores carry no lock at all.",

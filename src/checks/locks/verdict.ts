@@ -70,6 +70,7 @@ export function schedulerSignals(facts: Facts): Signal[] {
 export const locksVerdict: CheckDefinition = {
   id: "locks.verdict",
   group: "locks",
+  needs: ["live"],
   title: "How many schedulers really run",
   description:
     "Puts every live signal together (duplicate runs in the logs, hosts answering running: true through the load balancer, file locks per container, Redis locks and registries) and reports how many scheduler instances they prove are running; more than one fails, with the evidence.",

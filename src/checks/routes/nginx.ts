@@ -4,6 +4,7 @@ import type { CheckDefinition, CheckResult } from "../types.js";
 export const routesNginx: CheckDefinition = {
   id: "routes.nginx",
   group: "routes",
+  needs: ["routes"],
   title: "nginx sends the scheduler API to the scheduler instance",
   description:
     "Reads the nginx configuration (--nginx FILE, or nginx.conf in the app dir) and follows nginx's own location algorithm for the scheduler paths (<prefix>, <prefix>/jobs/..., the app's own routes) and their neighbours: every scheduler path must reach an upstream whose members are only the scheduler instance, and nothing else may. Names each trap (the 301 auto-redirect before regexes, a bare /scheduler prefix also taking /schedulerX, a regex stealing /scheduler/jobs/x.js, ^~ guarding only its own level) with the exact fix, and runs nginx -t when nginx is installed.",

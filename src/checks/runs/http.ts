@@ -3,6 +3,7 @@ import type { CheckDefinition, CheckResult } from "../types.js";
 export const runsHttp: CheckDefinition = {
   id: "runs.http",
   group: "runs",
+  needs: ["live"],
   title: "Scheduler API through the load balancer",
   description:
     "Calls the Flask-APScheduler info endpoint (--url, e.g. https://app.example/scheduler) --samples times through the load balancer on fresh connections and counts the distinct current_host values and how many answer running: true. More than one running host means duplicate schedulers; several hosts answering means the scheduler routes are not pinned to the scheduler instance.",

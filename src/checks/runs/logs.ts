@@ -3,6 +3,7 @@ import type { CheckDefinition, CheckResult } from "../types.js";
 export const runsLogs: CheckDefinition = {
   id: "runs.logs",
   group: "runs",
+  needs: ["live"],
   title: "Duplicate executions in the logs",
   description:
     'Streams the APScheduler logs given with --logs (plain, Gunicorn-prefixed, docker-prefixed or JSON lines, gzip accepted, any size) and finds the same job executed more than once for the same scheduled time ("Running job ... (scheduled at ...)"): the signature of one scheduler per worker or per instance.',

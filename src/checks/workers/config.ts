@@ -24,6 +24,7 @@ const GUARD_NAMES: Record<string, string> = {
 export const workersConfig: DeployCheckDefinition = {
   id: "workers.config",
   group: "workers",
+  needs: ["deploy"],
   title: "Gunicorn worker count of the scheduler instance",
   description:
     "Computes the number of Gunicorn workers of every instance that starts the scheduler from every source Gunicorn itself reads, with its precedence: command line (Dockerfile CMD/ENTRYPOINT, compose command, Kubernetes command/args, entrypoint scripts) > GUNICORN_CMD_ARGS > gunicorn.conf.py (evaluated, e.g. WORKERS_COUNT) > WEB_CONCURRENCY > 1. Lists every source and the one that wins; fails when the scheduler instance runs more than one worker and nothing lets only one of them start it.",

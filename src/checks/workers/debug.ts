@@ -12,6 +12,7 @@ function removalLine(i: Instance, key: string): string[] {
 export const workersDebug: DeployCheckDefinition = {
   id: "workers.debug",
   group: "workers",
+  needs: ["deploy"],
   title: "FLASK_DEBUG in Gunicorn instances",
   description:
     "Looks for FLASK_DEBUG (and FLASK_ENV=development, which Flask < 2.3 reads the same way) in the environment of every Gunicorn instance: Dockerfile ENV, compose environment and env_file, Kubernetes env and ConfigMaps, the deploy environment. Flask-APScheduler's start() returns silently when the debug flag is on and WERKZEUG_RUN_MAIN is not \"true\" (the reloader's child), which it never is under Gunicorn: the scheduler never starts.",

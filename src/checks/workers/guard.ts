@@ -64,6 +64,7 @@ function singletonFix(i: Instance): Fix {
 export const workersGuard: DeployCheckDefinition = {
   id: "workers.guard",
   group: "workers",
+  needs: ["deploy"],
   title: "The guard around scheduler.start(), judged against workers × instances",
   description:
     "Finds every scheduler.start() in the app and the guard around it (environment-variable flag, hostname / SCHEDULER_ALLOWED_HOSTS, fcntl.flock file lock, bound socket, Redis or database lock, worker.age == 1 in post_fork, --preload, none), then counts live schedulers across the deployment: Gunicorn workers per container × replicas from compose / Kubernetes. An environment flag is read by every worker of a container; a file lock only excludes processes of one container; a Redis lock excludes everyone.",

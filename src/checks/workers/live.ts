@@ -5,6 +5,7 @@ import type { CheckDefinition, CheckResult } from "../types.js";
 export const workersLive: CheckDefinition = {
   id: "workers.live",
   group: "workers",
+  needs: ["live"],
   title: "Gunicorn processes on the target",
   description:
     "Lists the Gunicorn masters running on the target (from /proc), how many workers each has, and which processes hold the scheduler lock. Several workers with no lock held means every worker may start its own scheduler.",

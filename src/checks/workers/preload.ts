@@ -13,6 +13,7 @@ import type { CheckResult } from "../types.js";
 export const workersPreload: DeployCheckDefinition = {
   id: "workers.preload",
   group: "workers",
+  needs: ["deploy"],
   title: "--preload with a scheduler started at import",
   description:
     "Finds instances that preload the app (--preload / preload_app = True, with Gunicorn's precedence) while the app starts its scheduler at import: the master imports the app once and runs the only live scheduler; every forked worker holds a thread-less copy that still says running=True, answers the scheduler API and accepts jobs that never run (apscheduler#218, flask-apscheduler#87).",

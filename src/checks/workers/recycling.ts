@@ -13,6 +13,7 @@ import type { CheckResult } from "../types.js";
 export const workersRecycling: DeployCheckDefinition = {
   id: "workers.recycling",
   group: "workers",
+  needs: ["deploy"],
   title: "Worker recycling (max_requests) on the scheduler instance",
   description:
     "Checks max_requests (with Gunicorn's precedence) on every instance whose scheduler runs inside a worker. Gunicorn replaces a worker after max_requests (+ random jitter) requests; the BackgroundScheduler thread dies with it, mid-job, and a new one starts only if the new worker's import starts it again (never with a worker.age == 1 guard).",
