@@ -10,6 +10,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { NOT_APP_DIRS } from "../facts/app.js";
 import { composeEnvFiles, parseCompose } from "./compose.js";
 import { dockerfileInfo, lintDockerfile, parseDockerfile } from "./dockerfile.js";
+import { emptyDeployFacts } from "./empty.js";
 import { analyzeGuards, type PySource } from "./guard.js";
 import { parseGunicornConfig } from "./gunicorn.js";
 import { looksLikeK8s, parseK8s } from "./k8s.js";
@@ -105,34 +106,6 @@ const isDockerfile = (name: string) =>
 const isGunicornConfigName = (name: string) =>
   /^gunicorn([._-]?(conf|config|cfg|settings))?(\.[\w-]+)?\.py$/i.test(name) ||
   /^(conf|config)[._-]gunicorn\.py$/i.test(name);
-
-/** Deploy facts of nothing: what checks see before (or without) reading the app dir. */
-export function emptyDeployFacts(appDir: string, env: Record<string, string>): DeployFacts {
-  return {
-    appDir,
-    env: { ...env },
-    dockerfiles: [],
-    compose: [],
-    k8s: [],
-    procfile: null,
-    gunicornConfigs: {},
-    scripts: {},
-    guard: {
-      filesScanned: 0,
-      flaskApscheduler: false,
-      starts: [],
-      allowedHosts: [],
-      fromPrefixedEnv: false,
-      apiEnabled: [],
-      calledAtImport: [],
-      modules: {},
-      lockModule: null,
-    },
-    files: [],
-    errors: [],
-    notes: [],
-  };
-}
 
 /** Gathers the deploy facts of an app dir with the deploy-time environment (facts.env). */
 export async function gatherDeployFacts(appDir: string, env: Record<string, string>): Promise<DeployFacts> {

@@ -6,6 +6,8 @@
 import { LineCounter, parseAllDocuments } from "yaml";
 import { yamlErrorLine } from "./compose.js";
 
+export { expandK8sVars } from "./k8s-vars.js";
+
 export interface K8sContainer {
   name: string;
   image: string | null;
@@ -126,13 +128,6 @@ function containers(pod: Obj): K8sContainer[] {
       envFrom,
     };
   });
-}
-
-/** Kubernetes' `$(VAR)` expansion (command, args, env values); `$$(VAR)` escapes. Unknown refs stay as written. */
-export function expandK8sVars(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
-    m === "$$" ? "$" : name !== undefined && name in vars ? (vars[name] as string) : m,
-  );
 }
 
 /** Parses every document of a manifest file. */

@@ -18,7 +18,8 @@ import {
   parseGunicornArgs,
   resolveGunicorn,
 } from "./gunicorn.js";
-import { expandK8sVars, type K8sContainer, type K8sHpa, type K8sWorkload } from "./k8s.js";
+import type { K8sContainer, K8sHpa, K8sWorkload } from "./k8s.js";
+import { expandK8sVars } from "./k8s-vars.js";
 import {
   type EvalContext,
   evalExpr,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { FactSet } from "../checks/types.js";
-import { emptyDeployFacts, gatherDeployFacts } from "../deploy/gather.js";
+import { emptyDeployFacts } from "../deploy/empty.js";
 import { UsageError } from "../errors.js";
 import type { Target } from "../targets/target.js";
 import { predictAllTzlocal } from "../tz/tzlocal.js";
@@ -79,7 +79,7 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
 
   const need = opts.need ?? new Set<FactSet>(["deploy", "routes", "live"]);
   const deploy = need.has("deploy")
-    ? await gatherDeployFacts(opts.appDir, env)
+    ? await (await import("../deploy/gather.js")).gatherDeployFacts(opts.appDir, env)
     : emptyDeployFacts(opts.appDir, env);
   notes.push(...deploy.errors.map((e) => e.message), ...deploy.notes);
 

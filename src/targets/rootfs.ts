@@ -1,5 +1,5 @@
-import { lstat, open, readdir, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { EntryInfo, EntryType, Target, TargetKind } from "./target.js";
 import { TargetReadError } from "./target.js";
 
@@ -63,6 +63,8 @@ export class RootFsTarget implements Target {
    * `mustExist` is false), or null when a link dangles, loops or a directory on the way is missing.
    */
   private async resolve(path: string, followLast: boolean): Promise<string[] | null> {
+    // On this host "/" is the root already: the kernel resolves links exactly as we would, in one call.
+    if (this.root === "/") return this.resolveOnHost(path, followLast);
     let pending = splitPath(path);
     const done: string[] = [];
     let hops = 0;
@@ -92,6 +94,28 @@ export class RootFsTarget implements Target {
       done.push(head);
     }
     return done;
+  }
+
+  private async resolveOnHost(path: string, followLast: boolean): Promise<string[] | null> {
+    const abs = `/${splitPath(path).join("/")}`;
+    try {
+      if (followLast) return splitPath(await realpath(abs));
+      if (abs === "/") return [];
+      return [...splitPath(await realpath(dirname(abs))), basename(abs)];
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ELOOP") return null;
+      if (!isMissing(err)) throw new TargetReadError(abs, (err as Error).message);
+      // A missing final entry still names a place (realpath fails on it); a missing directory does not,
+      // and neither does a dangling link being followed.
+      try {
+        const place = [...splitPath(await realpath(dirname(abs))), basename(abs)];
+        if (followLast && (await lstat(`/${place.join("/")}`).catch(() => null))) return null;
+        return place;
+      } catch {
+        return null;
+      }
+    }
   }
 
   async lstat(path: string): Promise<EntryInfo | null> {

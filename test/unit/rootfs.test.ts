@@ -3,7 +3,7 @@
  * loops and dangling links end in null, not a hang; limits and listings behave as the Target interface says.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -278,5 +278,31 @@ describe("RootFsTarget: identity", () => {
   test("the host environment is this process's", async () => {
     const env = await new RootFsTarget("/").environment();
     assert.equal(env.PATH, process.env.PATH);
+  });
+});
+
+describe("RootFsTarget on this host (/): the kernel resolves, with the same answers", () => {
+  test("links, dangling links, loops and missing paths", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "schedctl-host-"));
+    writeFileSync(join(dir, "real"), "content");
+    symlinkSync("real", join(dir, "link"));
+    symlinkSync("nowhere", join(dir, "dangling"));
+    symlinkSync("loop-b", join(dir, "loop-a"));
+    symlinkSync("loop-a", join(dir, "loop-b"));
+    const t = new RootFsTarget("/");
+    assert.equal(t.kind, "host");
+    assert.equal(await t.realpath(join(dir, "link")), realpathSync(join(dir, "real")));
+    assert.equal((await t.readFile(join(dir, "link"), 100))?.toString(), "content");
+    assert.equal((await t.lstat(join(dir, "link")))?.type, "symlink");
+    assert.equal((await t.stat(join(dir, "link")))?.type, "file");
+    assert.equal((await t.lstat(join(dir, "dangling")))?.type, "symlink");
+    assert.equal(await t.stat(join(dir, "dangling")), null);
+    assert.equal(await t.realpath(join(dir, "dangling")), null);
+    assert.equal(await t.readFile(join(dir, "dangling"), 100), null);
+    assert.equal(await t.readlink(join(dir, "dangling")), "nowhere");
+    assert.equal(await t.realpath(join(dir, "loop-a")), null);
+    assert.equal(await t.stat(join(dir, "loop-a")), null);
+    assert.equal(await t.lstat(join(dir, "missing")), null);
+    assert.equal(await t.stat(join(dir, "no/such/dir/file")), null);
   });
 });
