@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real system parts the test suite runs against (Debian/Ubuntu, as root):
 # Debian's python3 with tzlocal/APScheduler/Flask/redis-py, gunicorn, redis-server, nginx, tzdata,
-# util-linux (unshare, flock, lslocks) and busybox-static (a real musl-less busybox shell for container
-# snapshots). Safe to run again; does nothing when everything is present.
+# util-linux (unshare, flock, lslocks), busybox-static (a real busybox shell for container snapshots), and
+# gcc + musl-tools (a tiny C probe compiled against glibc and musl, to check schedctl's reading of TZ against
+# both real C libraries). Safe to run again; does nothing when everything is present.
 set -euo pipefail
 packages=(
   python3 python3-tzlocal python3-apscheduler python3-flask python3-redis gunicorn
