@@ -29,6 +29,11 @@ export async function validateLiveOptions(opts: LiveOptions): Promise<void> {
   const logs = opts.logs ?? [];
   if (logs.filter((l) => l === "-").length > 1)
     throw new UsageError("--logs -: standard input can be read only once");
+  if (logs.includes("-") && process.stdin.isTTY) {
+    throw new UsageError(
+      "--logs -: standard input is a terminal; pipe the log in (zcat app.log.gz | schedctl doctor --logs -)",
+    );
+  }
   for (const l of logs) {
     if (l === "-") continue;
     await access(l).catch(() => {
