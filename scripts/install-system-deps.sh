@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   python3 python3-tzlocal python3-apscheduler python3-flask python3-redis gunicorn
   redis-server redis-tools nginx tzdata util-linux busybox-static coreutils tar
-  gcc libc6-dev musl-tools
+  gcc libc6-dev musl-tools bsdutils
 )
 missing=()
 for p in "${packages[@]}"; do

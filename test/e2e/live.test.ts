@@ -5,11 +5,12 @@
  * the built binary, as a user would.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { BIN, runCli } from "../helpers/cli.js";
 import { sleep, startGunicornApp, startNginxProxy } from "../helpers/gunicorn-app.js";
 import { monitor, NEVER } from "../helpers/redis-monitor.js";
 import { freePort, type RedisHandle, runPython, spawnPython, startRedis } from "../helpers/redis-server.js";
@@ -285,6 +286,23 @@ assert r.lock("stale:scheduler-lock", timeout=60).acquire(blocking=False)`,
     ]);
     assert.equal(stale.code, 0, stale.stdout + stale.stderr);
     assert.equal((await server.cli(["exists", "stale:scheduler-lock"])).trim(), "0");
+  });
+
+  test("scan progress goes to stderr only when it is a terminal, and is cleared", async () => {
+    await server.cli(["debug", "populate", "5000", "filler"]);
+    const piped = runCli(["locks", "list", "--redis", server.url, "--sample-interval", "0"]);
+    assert.equal(piped.code, 0);
+    assert.equal(piped.stderr, "", "no progress when stderr is not a terminal");
+    // util-linux script(1) gives the command a pseudo-terminal, as an interactive user has.
+    const tty = spawnSync(
+      "/usr/bin/script",
+      ["-qec", `${BIN} locks list --redis ${server.url} --sample-interval 0`, "/dev/null"],
+      { encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" } },
+    );
+    assert.equal(tty.status, 0, tty.stderr);
+    assert.match(tty.stdout, /\rscanning Redis: \d+ keys\u001b\[K/);
+    assert.match(tty.stdout, /\r\u001b\[K/, "the progress line is cleared before the table");
+    assert.ok(!tty.stdout.includes(PASSWORD));
   });
 
   test("an unreachable Redis is exit 3 for doctor and locks list, within the timeout", async () => {
