@@ -14,7 +14,7 @@ export interface DoctorReport {
   exitCode: ExitCode;
   failOn: "warn" | "fail";
   summary: Record<Status, number>;
-  /** Facts the text renderer shows side by side (timezone sources); optional for other renderers. */
+  /** Every selected check, in registry order. */
   checks: CheckReport[];
   durationMs: number;
 }
