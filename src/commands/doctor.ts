@@ -8,7 +8,7 @@ import { type LiveOptions, validateLiveOptions } from "../facts/live.js";
 import { type DoctorReport, SCHEMA_VERSION } from "../render/types.js";
 import type { Target } from "../targets/target.js";
 import { VERSION } from "../version.js";
-import { intOption } from "./options.js";
+import { networkOptions, samplesOption, validateRedisUrls } from "./options.js";
 
 export interface DoctorOptions {
   format: "text" | "json" | "github" | "junit";
@@ -110,19 +110,15 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
     patterns: opts.pattern,
     logs: opts.logs,
     ...(opts.url !== undefined ? { url: opts.url } : {}),
-    samples: intOption("--samples", opts.samples, 10, 1, 1000),
-    sampleIntervalMs: intOption("--sample-interval", opts.sampleInterval, 1000, 0, 60_000),
-    timeoutMs: intOption("--timeout", opts.timeout, 5000, 100, 120_000),
+    samples: samplesOption(opts.samples),
+    ...networkOptions(opts),
   };
   await validateLiveOptions(live);
   const nginxFile = opts.nginx ? resolve(opts.nginx) : undefined;
   if (nginxFile && !(await stat(nginxFile).catch(() => null))?.isFile()) {
     throw new UsageError(`--nginx ${opts.nginx}: no such file`);
   }
-  if (opts.redis.length > 0) {
-    const { parseRedisUrl } = await import("../locks/redis-url.js");
-    for (const u of opts.redis) parseRedisUrl(u);
-  }
+  await validateRedisUrls(opts.redis);
 
   const target = await openTarget(opts);
   let report: DoctorReport;

@@ -1,10 +1,10 @@
 import { UsageError } from "../errors.js";
-import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_TIMEOUT_MS, progressReporter } from "../facts/live.js";
+import { progressReporter } from "../facts/live.js";
 import type { LockRecord, RedisServerReport } from "../locks/types.js";
 import { formatDuration } from "../render/duration.js";
-import { formatTable } from "../render/table.js";
+import { renderLocksText } from "../render/locks.js";
 import { SCHEMA_VERSION } from "../render/types.js";
-import { intOption } from "./options.js";
+import { networkOptions, validateRedisUrls } from "./options.js";
 
 export interface LocksListOptions {
   redis: string[];
@@ -36,47 +36,14 @@ function lockJson(l: LockRecord) {
   };
 }
 
-export function renderLocksText(locks: LockRecord[]): string {
-  if (locks.length === 0) return "no scheduler lock found\n";
-  const rows = locks.map((l) => [
-    l.backend,
-    l.name,
-    l.kind,
-    l.state,
-    l.owner ?? "-",
-    formatDuration(l.heldForMs),
-    l.backend === "redis" ? formatDuration(l.ttlMs) : "-",
-    l.holders.length === 0
-      ? "-"
-      : l.holders
-          .slice(0, 4)
-          .map(
-            (h) =>
-              `${h.pid} ${h.role === "other" || h.role === "python" ? (h.command.split(" ")[0] ?? "") : h.role}`,
-          )
-          .join(", ") + (l.holders.length > 4 ? ` +${l.holders.length - 4}` : ""),
-  ]);
-  return `${formatTable(["backend", "name", "kind", "state", "owner", "held for", "ttl", "holders"], rows)}\n`;
-}
-
 interface Sources {
   redis: RedisServerReport[];
   fileLocks: { available: boolean; reason: string | null; notes: string[] };
 }
 
 async function gather(opts: LocksListOptions): Promise<{ locks: LockRecord[]; sources: Sources }> {
-  const timeoutMs = intOption("--timeout", opts.timeout, DEFAULT_TIMEOUT_MS, 100, 120_000);
-  const sampleIntervalMs = intOption(
-    "--sample-interval",
-    opts.sampleInterval,
-    DEFAULT_SAMPLE_INTERVAL_MS,
-    0,
-    60_000,
-  );
-  if (opts.redis.length > 0) {
-    const { parseRedisUrl } = await import("../locks/redis-url.js");
-    for (const u of opts.redis) parseRedisUrl(u);
-  }
+  const { timeoutMs, sampleIntervalMs } = networkOptions(opts);
+  await validateRedisUrls(opts.redis);
   const { gatherFileLocks } = await import("../facts/procs.js");
   const [fl, redis] = await Promise.all([
     gatherFileLocks({ lockFiles: opts.lockFile }),
@@ -94,26 +61,10 @@ async function gather(opts: LocksListOptions): Promise<{ locks: LockRecord[]; so
   ]);
   if (opts.redis.length > 0 && process.stderr.isTTY) process.stderr.write("\r\u001b[K");
   const lockPaths = new Set(opts.lockFile);
+  // Unheld --lock-file paths come back as stale/gone records: the answer to "is my scheduler running?".
   const fileLocks = opts.all
     ? fl.locks
     : fl.locks.filter((l) => lockPaths.has(l.name) || l.holders.some((h) => h.role !== "other"));
-  // A --lock-file nobody holds is still worth a row: it is the answer to "is my scheduler running?".
-  for (const lf of fl.lockFiles) {
-    if (lf.heldBy.length === 0 && !fileLocks.some((l) => l.name === lf.path)) {
-      fileLocks.push({
-        backend: "file",
-        name: lf.path,
-        kind: "flock",
-        state: lf.exists ? "stale" : "gone",
-        owner: null,
-        ttlMs: null,
-        heldForMs: null,
-        holders: [],
-        where: lf.exists ? `dev ${lf.dev} inode ${lf.inode}` : "missing",
-        details: { exists: lf.exists },
-      });
-    }
-  }
   return {
     locks: [...fileLocks, ...redis.flatMap((r) => r.locks)],
     sources: { redis, fileLocks: { available: fl.available, reason: fl.reason, notes: fl.notes } },
@@ -169,20 +120,12 @@ export interface LocksProbeOptions {
 
 /** `schedctl locks probe NAME`: exit 0 when held (and renewing, for Redis), 1 when not, 3 when unreachable. */
 export async function locksProbe(name: string, opts: LocksProbeOptions): Promise<number> {
-  const timeoutMs = intOption("--timeout", opts.timeout, DEFAULT_TIMEOUT_MS, 100, 120_000);
-  const sampleIntervalMs = intOption(
-    "--sample-interval",
-    opts.sampleInterval,
-    DEFAULT_SAMPLE_INTERVAL_MS,
-    0,
-    60_000,
-  );
+  const { timeoutMs, sampleIntervalMs } = networkOptions(opts);
   let lock: LockRecord;
   if (opts.redis.length > 1) throw new UsageError("locks probe: give one --redis URL");
   const url = opts.redis[0];
   if (url !== undefined) {
-    const { parseRedisUrl } = await import("../locks/redis-url.js");
-    parseRedisUrl(url);
+    await validateRedisUrls([url]);
     const { probeLock } = await import("../locks/redis-probe.js");
     lock = await probeLock(url, name, { sampleIntervalMs, timeoutMs });
   } else {
@@ -192,20 +135,10 @@ export async function locksProbe(name: string, opts: LocksProbeOptions): Promise
       );
     const { gatherFileLocks } = await import("../facts/procs.js");
     const fl = await gatherFileLocks({ lockFiles: [name] });
-    const lf = fl.lockFiles[0];
     const held = fl.locks.filter((l) => l.name === name && l.state === "held");
-    lock = held[0] ?? {
-      backend: "file",
-      name,
-      kind: "flock",
-      state: lf?.exists ? "stale" : "gone",
-      owner: null,
-      ttlMs: null,
-      heldForMs: null,
-      holders: [],
-      where: lf?.exists ? `dev ${lf.dev} inode ${lf.inode}` : "missing",
-      details: {},
-    };
+    const unheld = fl.locks.find((l) => l.name === name);
+    if (!unheld) throw new Error(`no record for --lock-file ${name}`);
+    lock = held[0] ?? unheld;
     if (held.length > 1)
       lock = { ...lock, details: { ...lock.details, sameLockOnOtherFiles: held.length - 1 } };
   }
@@ -243,16 +176,8 @@ export async function locksRelease(name: string, opts: LocksReleaseOptions): Pro
   const url = opts.redis[0];
   if (url === undefined || opts.redis.length > 1)
     throw new UsageError("locks release: give exactly one --redis URL");
-  const { parseRedisUrl } = await import("../locks/redis-url.js");
-  parseRedisUrl(url);
-  const timeoutMs = intOption("--timeout", opts.timeout, DEFAULT_TIMEOUT_MS, 100, 120_000);
-  const sampleIntervalMs = intOption(
-    "--sample-interval",
-    opts.sampleInterval,
-    DEFAULT_SAMPLE_INTERVAL_MS,
-    0,
-    60_000,
-  );
+  await validateRedisUrls([url]);
+  const { timeoutMs, sampleIntervalMs } = networkOptions(opts);
   const { releaseRedisLock } = await import("../locks/redis-release.js");
   const out = await releaseRedisLock(url, name, {
     ...(opts.token !== undefined ? { token: opts.token } : {}),

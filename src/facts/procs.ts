@@ -702,6 +702,21 @@ export async function gatherFileLocks(opts: GatherFileLocksOptions): Promise<Fil
       });
       notes.push(`--lock-file ${f.path} exists but nobody holds a lock on it (stale)`);
     }
+    if (!f.exists && !records.some((r) => r.rec.name === f.path)) {
+      // A lock file that does not exist is still an answer to "does my scheduler hold its lock?".
+      stale.push({
+        backend: "file",
+        name: f.path,
+        kind: "flock",
+        state: "gone",
+        owner: null,
+        ttlMs: null,
+        heldForMs: null,
+        holders: [],
+        where: "missing",
+        details: { exists: false, lockFile: true },
+      });
+    }
     if (!f.exists) {
       notes.push(lockFileMissingNote(f));
       const elsewhere = records.filter((r) => r.rec.state === "held" && r.path === f.path);

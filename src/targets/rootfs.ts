@@ -119,19 +119,15 @@ export class RootFsTarget implements Target {
   }
 
   async lstat(path: string): Promise<EntryInfo | null> {
-    const comps = await this.resolve(path, false);
-    if (!comps) return null;
-    try {
-      const st = await lstat(this.hostPath(comps));
-      return { type: entryType(st), size: st.size };
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw new TargetReadError(path, (err as Error).message);
-    }
+    return this.entry(path, false);
   }
 
   async stat(path: string): Promise<EntryInfo | null> {
-    const comps = await this.resolve(path, true);
+    return this.entry(path, true);
+  }
+
+  private async entry(path: string, followLast: boolean): Promise<EntryInfo | null> {
+    const comps = await this.resolve(path, followLast);
     if (!comps) return null;
     try {
       const st = await lstat(this.hostPath(comps));

@@ -1,6 +1,5 @@
 import type { Facts } from "../../facts/types.js";
 import type { LockHolder, LockRecord } from "../../locks/types.js";
-import { formatDuration } from "../../render/duration.js";
 
 export function describeHolders(holders: LockHolder[], max = 4): string {
   if (holders.length === 0) return "no holder";
@@ -32,18 +31,4 @@ export const REDIS_LOCK_KINDS = new Set([
   "user-pattern",
 ]);
 
-export function lockTable(locks: LockRecord[]) {
-  return {
-    columns: ["backend", "name", "kind", "state", "owner", "held for", "ttl", "holders"],
-    rows: locks.map((l) => [
-      l.backend,
-      l.name,
-      l.kind,
-      l.state,
-      l.owner ?? "-",
-      formatDuration(l.heldForMs),
-      formatDuration(l.ttlMs),
-      l.holders.length > 0 ? l.holders.map((h) => h.pid).join(",") : "-",
-    ]),
-  };
-}
+export { lockTable } from "../../render/locks.js";
