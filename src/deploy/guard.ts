@@ -7,6 +7,7 @@
  * `worker.age == 1` in a post_fork hook. Judging a guard against workers x instances is model.ts's job.
  * Pure: the gatherer passes the sources' text.
  */
+import { GUNICORN_HOOKS } from "./gunicorn.js";
 import { blocks, logicalLines, type PyBlock, type PyLine } from "./pyexpr.js";
 
 export type { PyBlock };
@@ -89,24 +90,6 @@ export interface GuardAnalysis {
   /** schedctl's generated lock module (schedctl_lock.py), when the app ships it. */
   lockModule: { path: string; backendExpr: string | null } | null;
 }
-
-const HOOK_NAMES = new Set([
-  "on_starting",
-  "on_reload",
-  "when_ready",
-  "pre_fork",
-  "post_fork",
-  "post_worker_init",
-  "worker_int",
-  "worker_abort",
-  "pre_exec",
-  "pre_request",
-  "post_request",
-  "child_exit",
-  "worker_exit",
-  "nworkers_changed",
-  "on_exit",
-]);
 
 interface Node {
   block: PyBlock;
@@ -411,7 +394,7 @@ export function analyzeGuards(input: PySource[]): GuardAnalysis {
         context = "main-block";
       else if (outer && fname) {
         const decos = outer.decorators.join(" ");
-        if (f.src.role === "gunicorn-config" && HOOK_NAMES.has(fname)) {
+        if (f.src.role === "gunicorn-config" && GUNICORN_HOOKS.has(fname)) {
           context = "hook";
           hook = fname;
         } else if (/\.before_first_request\b/.test(decos)) context = "first-request";

@@ -135,10 +135,8 @@ const BOOL = new Set([
 const STRING = new Set(["worker_class", "wsgi_app", "chdir", "config", "proc_name", "loglevel"]);
 const LIST = new Set(["bind", "raw_env"]);
 
-/** Every setting name Gunicorn 20.1 knows (a config file's other names are ignored). */
-export const GUNICORN_SETTINGS = new Set([
-  ...OPTIONS.map(([, s]) => s.setting).filter((s) => s !== "version" && s !== "help"),
-  "wsgi_app",
+/** Gunicorn's server hooks (gunicorn/config.py), settings a config file defines as functions. */
+export const GUNICORN_HOOKS: ReadonlySet<string> = new Set([
   "on_starting",
   "on_reload",
   "when_ready",
@@ -154,6 +152,13 @@ export const GUNICORN_SETTINGS = new Set([
   "worker_exit",
   "nworkers_changed",
   "on_exit",
+]);
+
+/** Every setting name Gunicorn 20.1 knows (a config file's other names are ignored). */
+export const GUNICORN_SETTINGS = new Set([
+  ...OPTIONS.map(([, s]) => s.setting).filter((s) => s !== "version" && s !== "help"),
+  "wsgi_app",
+  ...GUNICORN_HOOKS,
   "secure_scheme_headers",
   "forwarder_headers",
   "logconfig_dict",
@@ -555,24 +560,6 @@ export interface ParsedGunicornConfig {
   blocks: PyBlock[];
 }
 
-const HOOKS = new Set([
-  "on_starting",
-  "on_reload",
-  "when_ready",
-  "pre_fork",
-  "post_fork",
-  "post_worker_init",
-  "worker_int",
-  "worker_abort",
-  "pre_exec",
-  "pre_request",
-  "post_request",
-  "child_exit",
-  "worker_exit",
-  "nworkers_changed",
-  "on_exit",
-]);
-
 function bodyText(b: PyBlock): string {
   const out: string[] = [];
   const walk = (x: PyBlock, depth: number) => {
@@ -592,7 +579,8 @@ export function parseGunicornConfig(text: string): ParsedGunicornConfig {
       const t = b.head.text;
       const def = /^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/.exec(t);
       if (def?.[1]) {
-        if (HOOKS.has(def[1])) out.hooks.push({ name: def[1], line: b.head.line, body: bodyText(b) });
+        if (GUNICORN_HOOKS.has(def[1]))
+          out.hooks.push({ name: def[1], line: b.head.line, body: bodyText(b) });
         continue;
       }
       if (/^class\b/.test(t)) continue;
