@@ -488,6 +488,7 @@ function bracketedNumber(s: string): number | null {
 
 /** What parseRunView remembers from the previous lines: the last message, job text and scheduled time. */
 export class RunViewCache {
+  /** The message of the last run, or NO_TEXT. */
   message = "";
   job = "";
   trigger = "";
@@ -495,7 +496,12 @@ export class RunViewCache {
   key = "";
   schedText = "";
   schedUs = 0;
+  /** job and trigger are those of the last line the line scan found well formed (its SAME_KEY flag can use them). */
+  scanKey = false;
 }
+
+/** Never equal to a slice of a view (one character per byte): marks cache.message as unknown. */
+const NO_TEXT = "\uffff";
 
 /**
  * The fast path of parseApLogLine for streaming readers. `view` holds a chunk of a log one character per
@@ -525,7 +531,7 @@ export function parseRunView(
     return new ViewRun(cache.job, cache.trigger, cache.schedText, cache.schedUs, view, ls, at);
   }
   // `" (scheduled at TIME)`: TIME has no parenthesis
-  const open = view.lastIndexOf("(", e - 2);
+  const open = lastCharBefore(view, 40 /* ( */, e - 2, e - 50);
   const t = open - 2;
   if (open < 0 || t < at + RUN_HEAD.length || e - open > 50 || view.slice(t, open + 14) !== RUN_TAIL)
     return null;
@@ -546,7 +552,7 @@ export function parseRunView(
   const j0 = at + RUN_HEAD.length;
   const close = t - 1;
   if (close <= j0 || view.charCodeAt(close) !== 41) return null;
-  const q = view.lastIndexOf(",", close - 1);
+  const q = lastCharBefore(view, 44 /* , */, close - 1, j0);
   if (q <= j0) return null;
   const status = view.slice(q, q + NEXT_RUN.length);
   if (status !== NEXT_RUN && !status.startsWith(", paused)") && !status.startsWith(", pending)")) return null;
@@ -564,11 +570,78 @@ export function parseRunView(
     cache.key = view.slice(j0, q);
     cache.job = job;
     cache.trigger = trigger;
+    cache.scanKey = false;
   }
   cache.message = message ?? view.slice(at, e);
   cache.schedText = scheduledAt;
   cache.schedUs = scheduledUs;
   return new ViewRun(job, trigger, scheduledAt, scheduledUs, view, ls, at);
+}
+
+/**
+ * parseRunView for a line the line scan (src/runs/linescan.wat) found well formed, with a plain prefix: the
+ * job text is view[at + 13, q), the scheduled time view[s0, s1), `us` that time when the scan could read it
+ * (NaN otherwise); `sameKey`: the job text is byte for byte that of the scan's previous well-formed line.
+ * Gives what parseRunView gives; null when the line needs the full parser.
+ */
+export function scannedRunView(
+  view: string,
+  at: number,
+  q: number,
+  s0: number,
+  s1: number,
+  us: number,
+  sameKey: boolean,
+  cache: RunViewCache,
+  decode: (start: number, end: number) => string,
+): RunRecord | null {
+  if (!(sameKey && cache.scanKey)) {
+    const j0 = at + RUN_HEAD.length;
+    const text = decode(j0, q);
+    const k = text.lastIndexOf(TRIGGER_SEP);
+    cache.message = NO_TEXT;
+    if (k < 0) {
+      cache.scanKey = false;
+      return null;
+    }
+    cache.key = view.slice(j0, q);
+    cache.job = text.slice(0, k);
+    cache.trigger = text.slice(k + TRIGGER_SEP.length);
+    cache.scanKey = true;
+  }
+  let scheduledAt: string;
+  let scheduledUs = us;
+  if (!Number.isNaN(us)) {
+    scheduledAt = view.slice(s0, s1); // the scan read it: ASCII
+  } else {
+    scheduledAt = decode(s0, s1);
+    const parsed = parseScheduledAt(scheduledAt);
+    if (parsed === null || scheduledAt.length !== s1 - s0) return null;
+    scheduledUs = parsed;
+  }
+  cache.message = NO_TEXT;
+  cache.schedText = scheduledAt;
+  cache.schedUs = scheduledUs;
+  return new ViewRun(cache.job, cache.trigger, scheduledAt, scheduledUs, view, 0, at);
+}
+
+/**
+ * The last position <= from of character c in s, not below min; -1 when none. (String#lastIndexOf is a call
+ * into the runtime: slow for the short backward searches of parseRunView.)
+ */
+function lastCharBefore(s: string, c: number, from: number, min: number): number {
+  for (let i = from; i >= min && i >= 0; i--) if (s.charCodeAt(i) === c) return i;
+  return -1;
+}
+
+/**
+ * The run of a line whose message is byte for byte the message parseRunView read last (the scan compares
+ * them): the same job, trigger and scheduled time, only the prefix (who ran it) is new. Null when the prefix
+ * needs the full parser, as in parseRunView.
+ */
+export function repeatRunView(view: string, ls: number, at: number, cache: RunViewCache): RunRecord | null {
+  if (at > ls && !plainPrefix(view, ls, at)) return null;
+  return new ViewRun(cache.job, cache.trigger, cache.schedText, cache.schedUs, view, ls, at);
 }
 
 /**
@@ -603,8 +676,7 @@ class ViewRun implements RunRecord {
     if (this.at <= this.ls) return;
     const r = prefixRunner(this.view.slice(this.ls, this.at));
     this.p = r.pid;
-    // a copy: a slice would keep the whole chunk the view holds alive
-    this.h = r.host === null ? null : Array.from(r.host).join("");
+    this.h = r.host;
   }
 }
 
@@ -612,7 +684,7 @@ class ViewRun implements RunRecord {
  * Whether view[ls, at) is a prefix the full parser would not transform (strip and re-read) before the
  * message: no JSON or indented line, no kubectl `[pod/` or compose `NAME  | ` prefix.
  */
-function plainPrefix(view: string, ls: number, at: number): boolean {
+export function plainPrefix(view: string, ls: number, at: number): boolean {
   const c = view.charCodeAt(ls);
   if (c === 123 || c === 32 || c === 9) return false;
   if (c === 91 /* [ */) return view.charCodeAt(ls + 1) !== 112 /* p */;
@@ -842,13 +914,11 @@ export function toleranceCapUs(trigger: string): number {
 interface Entry {
   state: JobState;
   us: number;
-  text: string;
+  /** The first copy; who ran it is read only if it turns out to be a duplicate (ViewRun works that out late). */
+  run: RunRecord | null;
   count: number;
   source: string | null;
   line: number;
-  pid: number | null;
-  host: string | null;
-  container: string | null;
   dup: DuplicateRun | null | false;
 }
 
@@ -872,6 +942,8 @@ export class DuplicateRunDetector {
   private fifoHead = 0;
   private newestUs = Number.NEGATIVE_INFINITY;
   private lastState: JobState | null = null;
+  /** The entry the last addRun remembered or matched (null: it was too late to remember). */
+  private lastEntry: Entry | null = null;
   private readonly spare: Entry[] = [];
   private readonly found: DuplicateRun[] = [];
   private truncated = 0;
@@ -944,6 +1016,7 @@ export class DuplicateRunDetector {
       this.lastState = st;
     }
     const match = this.find(st, us);
+    this.lastEntry = match;
     if (match !== null) {
       this.repeat(match, ev, source ?? null, lineNo);
       return;
@@ -957,15 +1030,13 @@ export class DuplicateRunDetector {
     const e = this.spare.pop() ?? ({} as Entry);
     e.state = st;
     e.us = us;
-    e.text = ev.scheduledAt;
+    e.run = ev as RunRecord;
     e.count = 1;
     e.source = source ?? null;
     e.line = lineNo;
-    e.pid = ev.pid;
-    e.host = ev.host;
-    e.container = ev.container;
     e.dup = null;
     st.entries.push(e);
+    this.lastEntry = e;
     if (us > st.maxUs) st.maxUs = us;
     this.fifo.push(e);
     if (us > this.newestUs) this.newestUs = us;
@@ -984,6 +1055,29 @@ export class DuplicateRunDetector {
     return null;
   }
 
+  /**
+   * One more copy of the run addRun was last given (same job, trigger and scheduled time), when the detector
+   * has no use for who ran it or where: the duplicate is already listed with all its samples, or is past
+   * maxDuplicates. Returns false, counting nothing, when the copy needs addRun (or when the last run was not
+   * remembered); streaming readers then build the run and call addRun, which gives the same result.
+   */
+  addCopyOfLast(): boolean {
+    const e = this.lastEntry;
+    if (e === null) return false;
+    const d = e.dup;
+    if (d === null) {
+      if (this.found.length < this.maxDuplicates) return false;
+      e.dup = false;
+      this.truncated++;
+    } else if (d !== false) {
+      if (d.sources.length < this.maxSamples || d.runners.length < this.maxSamples) return false;
+      d.count = e.count + 1;
+    }
+    e.count++;
+    this.counters.runs++;
+    return true;
+  }
+
   private repeat(e: Entry, ev: RunRecord | ApEvent, source: string | null, lineNo: number): void {
     e.count++;
     if (e.dup === false) {
@@ -995,11 +1089,12 @@ export class DuplicateRunDetector {
         this.truncated++;
         return;
       }
-      const first = formatRunner(e);
+      const run = e.run as RunRecord;
+      const first = formatRunner(run);
       e.dup = {
         job: e.state.job,
         trigger: e.state.trigger,
-        scheduledAt: e.text,
+        scheduledAt: run.scheduledAt,
         count: 1,
         sources: [sourceText(e.source, e.line, first)],
         runners: first === null ? [] : [first],
@@ -1031,9 +1126,7 @@ export class DuplicateRunDetector {
       st.head++;
       if (this.spare.length < 4096) {
         e.dup = null;
-        e.text = "";
-        e.host = null;
-        e.container = null;
+        e.run = null;
         this.spare.push(e);
       }
       if (st.head >= st.entries.length) {

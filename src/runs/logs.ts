@@ -20,7 +20,25 @@ import { createReadStream, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { DuplicateRunDetector, parseApLogLine, parseRunView, type RunRecord, RunViewCache } from "./aplog.js";
+import {
+  DuplicateRunDetector,
+  parseApLogLine,
+  parseRunView,
+  type RunRecord,
+  RunViewCache,
+  repeatRunView,
+  scannedRunView,
+} from "./aplog.js";
+import {
+  LineScan,
+  MAX_LINE_BYTES,
+  PLAIN_PREFIX,
+  READ_BYTES,
+  SAME_KEY,
+  SAME_MESSAGE,
+  SHAPE,
+  TIME,
+} from "./linescan.js";
 import type { LogsReport } from "./types.js";
 
 export type { LogsReport } from "./types.js";
@@ -40,11 +58,8 @@ export interface AnalyzeLogsOptions {
 
 type FileEntry = LogsReport["files"][number];
 
-const READ_BYTES = 64 * 1024;
 /** Synchronous reads between two turns of the event loop. */
-const READS_PER_TURN = 64;
-/** Longer lines are counted (as unparsed) but not kept. */
-const MAX_LINE_BYTES = 1 << 20;
+const READS_PER_TURN = 32;
 const NL = 10;
 const RUNNING = "Running job";
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -61,6 +76,8 @@ const latin1: (b: Buffer, start: number, end: number) => string =
 /** Where a scanner puts the runs it reads. */
 interface RunSink {
   push(run: RunRecord, line: number): void;
+  /** Takes one more copy of the run pushed last without its details, or returns false (then push it). */
+  pushCopy(): boolean;
 }
 
 /** Runs waiting for the detector, with their line numbers (parallel arrays: no object per run). */
@@ -72,6 +89,9 @@ class RunQueue implements RunSink {
     this.runs.push(run);
     this.lines.push(line);
   }
+  pushCopy(): boolean {
+    return false;
+  }
   get pending(): boolean {
     return this.next < this.runs.length;
   }
@@ -82,110 +102,154 @@ class RunQueue implements RunSink {
   }
 }
 
-/** Splits one file's bytes into lines, counts them, parses the `Running job` lines, queues the runs. */
+/**
+ * Splits one file's bytes into lines, counts them, parses the `Running job` lines, queues the runs. The bytes
+ * go into the memory of a WebAssembly line scan (src/runs/linescan.wat), which finds the lines and the
+ * `Running job` ones 16 bytes at a time, and marks a message that repeats the one before; only those lines
+ * become strings here. Runs keep no reference to that memory (it is reused for the next bytes).
+ */
 class LineScanner {
   lineNo = 0;
   runs = 0;
   unparsed = 0;
-  private carry: Buffer | null = null;
-  private overlong = false;
+  private readonly scan = new LineScan();
+  private readonly mem = this.scan.mem;
+  /** mem[0, carry): the start of a line whose end has not been read yet. */
+  private carry = 0;
+  /** Inside a line of MAX_LINE_BYTES or more: its bytes are dropped until its newline. */
+  private skipping = false;
+  /** The last `Running job` line went through parseRunView: `cache` holds its message. */
+  private lastFast = false;
   private readonly cache = new RunViewCache();
+  /** decode(a, b): the UTF-8 text of mem[decodeFrom + a, decodeFrom + b) (one function, not one per line). */
+  private decodeFrom = 0;
+  private readonly decode = (a: number, b: number): string =>
+    this.mem.toString("utf8", this.decodeFrom + a, this.decodeFrom + b);
 
-  /** The chunk is not kept (the caller may reuse its memory). */
-  push(chunk: Buffer, out: RunSink): void {
-    let start = 0;
-    if (this.carry !== null) {
-      const k = chunk.indexOf(NL);
-      if (k === -1) {
-        this.keep(chunk);
-        return;
-      }
-      this.keep(chunk.subarray(0, k + 1));
-      this.flushCarry(out);
-      start = k + 1;
+  /** Reads the next bytes of fd (at position) straight into the scan's memory; 0 at the end of the file. */
+  readFrom(fd: number, position: number, out: RunSink): number {
+    const n = readSync(fd, this.mem, this.carry, READ_BYTES, position);
+    if (n > 0) this.input(this.carry + n, out);
+    return n;
+  }
+
+  /** The chunk is copied (the caller may reuse its memory). */
+  push(chunk: Uint8Array, out: RunSink): void {
+    for (let o = 0; o < chunk.length; o += READ_BYTES) {
+      const part = chunk.subarray(o, o + READ_BYTES);
+      this.mem.set(part, this.carry);
+      this.input(this.carry + part.length, out);
     }
-    const last = chunk.lastIndexOf(NL);
-    if (last < start) {
-      if (start < chunk.length) this.keep(chunk.subarray(start));
-      return;
-    }
-    this.region(chunk, start, last + 1, out);
-    if (last + 1 < chunk.length) this.keep(chunk.subarray(last + 1));
   }
 
   end(out: RunSink): void {
-    if (this.carry === null) return;
-    this.keep(Buffer.from([NL]));
-    this.flushCarry(out);
-  }
-
-  /** Appends to the partial line (a copy); past MAX_LINE_BYTES it only notes that. */
-  private keep(part: Buffer): void {
-    if (this.overlong) return;
-    const have = this.carry ?? EMPTY;
-    if (have.length + part.length > MAX_LINE_BYTES) {
-      this.overlong = true;
-      this.carry = EMPTY;
-      return;
-    }
-    this.carry = have.length === 0 ? Buffer.from(part) : Buffer.concat([have, part]);
-  }
-
-  private flushCarry(out: RunSink): void {
-    const line = this.carry ?? EMPTY;
-    this.carry = null;
-    if (this.overlong) {
-      this.overlong = false;
+    if (this.skipping) {
+      this.skipping = false;
       this.lineNo++;
       this.unparsed++;
-      return;
+    } else if (this.carry > 0) {
+      this.mem[this.carry] = NL;
+      this.input(this.carry + 1, out);
     }
-    this.region(line, 0, line.length, out);
   }
 
-  /** buf[start, end) holds whole lines, each ending in \n. */
-  private region(buf: Buffer, start: number, end: number, out: RunSink): void {
-    if (!isUtf8(buf.subarray(start, end))) {
-      this.slowRegion(buf, start, end, out);
+  /** mem[0, total) holds the carried partial line, then new bytes. */
+  private input(total: number, out: RunSink): void {
+    const bytes = this.mem.subarray(0, total);
+    let start = 0;
+    if (this.skipping) {
+      const nl = bytes.indexOf(NL);
+      if (nl === -1) return; // still inside the long line (carry stays 0: its bytes are dropped)
+      this.skipping = false;
+      this.lineNo++;
+      this.unparsed++;
+      start = nl + 1;
+    }
+    const last = bytes.lastIndexOf(NL);
+    if (last >= start) {
+      this.region(start, last + 1, out);
+      start = last + 1;
+    }
+    const rest = total - start;
+    if (rest >= MAX_LINE_BYTES) {
+      this.skipping = true;
+      this.carry = 0;
       return;
     }
-    // One character per byte: offsets in the view are offsets in buf; V8's string search does the scanning.
-    const view = latin1(buf, start, end);
-    const decode = (a: number, b: number): string => buf.toString("utf8", start + a, start + b);
-    const len = view.length;
-    let nl = this.lineNo;
-    let pos = 0;
-    for (;;) {
-      const r = view.indexOf(RUNNING, pos);
-      if (r === -1) break;
-      // Count the lines before the candidate; the newline search that passes it ends its line.
-      let ls = pos;
-      let i = view.indexOf("\n", pos);
-      while (i < r) {
-        nl++;
-        ls = i + 1;
-        i = view.indexOf("\n", ls);
+    if (start > 0 && rest > 0) this.mem.copyWithin(0, start, total);
+    this.carry = rest;
+  }
+
+  /** mem[start, end) holds whole lines, each ending in \n. */
+  private region(start: number, end: number, out: RunSink): void {
+    const mem = this.mem;
+    if (!isUtf8(mem.subarray(start, end))) {
+      this.lastFast = false;
+      this.slowRegion(start, end, out);
+      return;
+    }
+    const scan = this.scan;
+    const n = scan.scan(start, end);
+    const cache = this.cache;
+    const base = this.lineNo + 1;
+    for (let i = 0; i < n; i++) {
+      const flags = scan.flags(i);
+      if (
+        (flags & (SAME_MESSAGE | PLAIN_PREFIX)) === (SAME_MESSAGE | PLAIN_PREFIX) &&
+        this.lastFast &&
+        out.pushCopy()
+      ) {
+        // the message of the run before, and the detector does not need to know who ran this copy
+        this.runs++;
+        continue;
       }
-      nl++;
-      this.candidate(view, ls, i, r, nl, out, decode);
-      pos = i + 1;
+      const line = base + scan.index(i);
+      const ls = scan.start(i);
+      const le = scan.end(i);
+      const at = scan.at(i) - ls;
+      const view = latin1(mem, ls, le);
+      this.decodeFrom = ls;
+      let run: RunRecord | null = null;
+      if ((flags & SAME_MESSAGE) !== 0 && this.lastFast) {
+        // the message of the run before: only the prefix (who ran it) is new
+        run = repeatRunView(view, 0, at, cache);
+      } else if ((flags & (SHAPE | PLAIN_PREFIX)) === (SHAPE | PLAIN_PREFIX)) {
+        run = scannedRunView(
+          view,
+          at,
+          at + scan.q(i),
+          at + scan.s0(i),
+          at + scan.s1(i),
+          (flags & TIME) !== 0 ? scan.us(i) : Number.NaN,
+          (flags & SAME_KEY) !== 0,
+          cache,
+          this.decode,
+        );
+      }
+      if (run !== null) {
+        this.runs++;
+        this.lastFast = true;
+        out.push(run, line);
+      } else {
+        // the scan now compares job texts with this line's; cache may not hold it
+        if ((flags & SHAPE) !== 0) cache.scanKey = false;
+        this.lastFast = this.candidate(view, 0, le - ls, at, line, out, this.decode);
+      }
     }
-    while (pos < len) {
-      pos = view.indexOf("\n", pos) + 1;
-      nl++;
-    }
-    this.lineNo = nl;
+    this.lineNo += scan.lines;
+    this.unparsed += scan.longLines;
   }
 
   /** A region with bytes that are not UTF-8: line by line; those lines are unparsed. */
-  private slowRegion(buf: Buffer, start: number, end: number, out: RunSink): void {
+  private slowRegion(start: number, end: number, out: RunSink): void {
+    const mem = this.mem;
     let pos = start;
     while (pos < end) {
-      const i = buf.indexOf(NL, pos);
+      const i = mem.indexOf(NL, pos);
       this.lineNo++;
-      const bytes = buf.subarray(pos, i);
+      const bytes = mem.subarray(pos, i);
       pos = i + 1;
-      if (!isUtf8(bytes)) this.unparsed++;
+      if (bytes.length >= MAX_LINE_BYTES || !isUtf8(bytes)) this.unparsed++;
       else if (bytes.indexOf(RUNNING) !== -1) {
         const view = latin1(bytes, 0, bytes.length);
         this.candidate(view, 0, view.length, view.indexOf(RUNNING), this.lineNo, out, (a, b) =>
@@ -195,7 +259,7 @@ class LineScanner {
     }
   }
 
-  /** One line view[ls, le) with `Running job` at r. */
+  /** One line view[ls, le) with `Running job` at r; true when parseRunView read it (and `cache` has it). */
   private candidate(
     view: string,
     ls: number,
@@ -204,20 +268,21 @@ class LineScanner {
     line: number,
     out: RunSink,
     decode: (start: number, end: number) => string,
-  ): void {
+  ): boolean {
     // `Running job` is at r: the fast path wants `Running job "`
     const quoted = view.charCodeAt(r + 11) === 32 && view.charCodeAt(r + 12) === 34;
     const fast = quoted ? parseRunView(view, ls, le, r, this.cache, decode) : null;
     if (fast !== null) {
       this.runs++;
       out.push(fast, line);
-      return;
+      return true;
     }
     const ev = parseApLogLine(decode(ls, le));
     if (ev.kind === "run" && ev.scheduledAt !== null && ev.scheduledUs !== null) {
       this.runs++;
       out.push(ev as RunRecord, line);
     } else if (ev.kind === "unparsed") this.unparsed++;
+    return false;
   }
 }
 
@@ -225,8 +290,11 @@ interface Source {
   entry: FileEntry;
   label: string;
   scanner: LineScanner;
-  chunks: AsyncIterator<Buffer>;
+  /** Feeds the next bytes into scanner (the runs go to `sink`); done at the end of the input. */
+  feed: AsyncIterator<void>;
   queue: RunQueue;
+  /** Where the scanner's runs go: the detector itself when there is one file, else the queue. */
+  sink: RunSink;
   done: boolean;
 }
 
@@ -242,29 +310,29 @@ export async function analyzeLogs(paths: string[], opts: AnalyzeLogsOptions = {}
     maxEntries: opts.maxEntries,
     maxDuplicates: opts.maxDuplicates,
   });
-  const sources: Source[] = paths.map((path) => ({
-    entry: { path, lines: 0, runs: 0, unparsed: 0, error: null },
-    label: path === "-" ? "<stdin>" : path,
-    scanner: new LineScanner(),
-    chunks: readChunks(path, opts.stdin)[Symbol.asyncIterator](),
-    queue: new RunQueue(),
-    done: false,
-  }));
-
-  if (sources.length === 1) {
+  const single = paths.length === 1;
+  const sources: Source[] = paths.map((path) => {
+    const label = path === "-" ? "<stdin>" : path;
+    const scanner = new LineScanner();
+    const queue = new RunQueue();
     // one file: straight into the detector, no queue
+    const sink: RunSink = single
+      ? { push: (run, line) => detector.addRun(run, label, line), pushCopy: () => detector.addCopyOfLast() }
+      : queue;
+    return {
+      entry: { path, lines: 0, runs: 0, unparsed: 0, error: null },
+      label,
+      scanner,
+      feed: feedScanner(path, scanner, sink, opts.stdin)[Symbol.asyncIterator](),
+      queue,
+      sink,
+      done: false,
+    };
+  });
+
+  if (single) {
     const s = sources[0] as Source;
-    const sink: RunSink = { push: (run, line) => detector.addRun(run, s.label, line) };
-    try {
-      for (;;) {
-        const r = await s.chunks.next();
-        if (r.done) break;
-        s.scanner.push(r.value, sink);
-      }
-    } catch (e) {
-      s.entry.error = describeError(e);
-    }
-    s.scanner.end(sink);
+    while (!s.done) await step(s);
   } else {
     await Promise.all(sources.map(refill));
     // k-way merge by scheduled time: the copies of one run in different files reach the detector together.
@@ -302,56 +370,68 @@ export async function analyzeLogs(paths: string[], opts: AnalyzeLogsOptions = {}
   };
 }
 
-/** Reads chunks until the source has queued runs again, or ends. */
-async function refill(s: Source): Promise<void> {
-  s.queue.clear();
-  while (!s.queue.pending && !s.done) {
-    let r: IteratorResult<Buffer>;
-    try {
-      r = await s.chunks.next();
-    } catch (e) {
-      s.entry.error = describeError(e);
-      s.done = true;
-      s.scanner.end(s.queue);
-      break;
-    }
-    if (r.done) {
-      s.done = true;
-      s.scanner.end(s.queue);
-    } else s.scanner.push(r.value, s.queue);
+/** Feeds the source's next bytes; at the end (or a read error, kept in its entry) ends its scanner. */
+async function step(s: Source): Promise<void> {
+  let r: IteratorResult<void>;
+  try {
+    r = await s.feed.next();
+  } catch (e) {
+    s.entry.error = describeError(e);
+    r = { done: true, value: undefined };
+  }
+  if (r.done) {
+    s.done = true;
+    s.scanner.end(s.sink);
   }
 }
 
+/** Reads until the source has queued runs again, or ends. */
+async function refill(s: Source): Promise<void> {
+  s.queue.clear();
+  while (!s.queue.pending && !s.done) await step(s);
+}
+
 /**
- * The bytes of path ("-": stdin), gunzipped when they start with 1f 8b. A regular file that is not gzip is
- * read synchronously into one reused buffer: each chunk is valid only until the next is asked for.
+ * Feeds the bytes of path ("-": stdin), gunzipped when they start with 1f 8b, into the scanner, one read per
+ * step. A regular file that is not gzip is read synchronously straight into the scanner's memory; the event
+ * loop gets a turn every READS_PER_TURN reads.
  */
-async function* readChunks(path: string, stdin?: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+async function* feedScanner(
+  path: string,
+  scanner: LineScanner,
+  sink: RunSink,
+  stdin?: NodeJS.ReadableStream,
+): AsyncGenerator<void> {
   if (path === "-") {
-    yield* maybeGunzip((stdin ?? process.stdin) as AsyncIterable<Buffer | string>);
+    for await (const chunk of maybeGunzip((stdin ?? process.stdin) as AsyncIterable<Buffer | string>)) {
+      scanner.push(chunk, sink);
+      yield;
+    }
     return;
   }
   let fh: FileHandle | null = await open(path, "r");
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    const buf = Buffer.allocUnsafe(READ_BYTES);
-    const head = st.isFile() ? await fh.read(buf, 0, 2, 0) : null;
-    if (head === null || (head.bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b)) {
+    const head = st.isFile() ? await fh.read(Buffer.alloc(2), 0, 2, 0) : null;
+    if (head === null || (head.bytesRead === 2 && head.buffer[0] === 0x1f && head.buffer[1] === 0x8b)) {
       // gzip, or a pipe/FIFO/device whose reads may block: a stream
       const stream = createReadStream("", { fd: fh, highWaterMark: 1 << 20, start: 0, autoClose: true });
       fh = null;
-      yield* maybeGunzip(stream as AsyncIterable<Buffer>);
+      for await (const chunk of maybeGunzip(stream as AsyncIterable<Buffer>)) {
+        scanner.push(chunk, sink);
+        yield;
+      }
       return;
     }
     const fd = fh.fd;
     let turns = 0;
     let position = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, READ_BYTES, position);
+      const n = scanner.readFrom(fd, position, sink);
       if (n === 0) break;
       position += n;
-      yield n === READ_BYTES ? buf : buf.subarray(0, n);
+      yield;
       if (++turns % READS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {

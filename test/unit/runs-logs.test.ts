@@ -101,8 +101,8 @@ function mixedLog(lines: number, seed: number): Buffer {
 }
 
 /** The naive reference: split the whole text on \n and feed every line to the detector. */
-function reference(data: Buffer, label: string): LogsReport {
-  const d = new DuplicateRunDetector();
+function reference(data: Buffer, label: string, opts: { maxDuplicates?: number } = {}): LogsReport {
+  const d = new DuplicateRunDetector(opts);
   const pieces: Buffer[] = [];
   let start = 0;
   for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, start)) {
@@ -142,6 +142,42 @@ describe("analyzeLogs", () => {
       assert.deepEqual(got, reference(data, path), `seed ${seed}`);
       assert.ok(got.duplicates.length > 10 && got.files[0]?.unparsed && got.runs > 1000);
     }
+  });
+
+  test("the shortcuts for copies of one run give the full parser's report, past maxDuplicates and full samples too", async () => {
+    // 7 workers log each run (more runners than samples); some copies through another prefix; jobs alternate
+    const r = rng(11);
+    const lines: string[] = [];
+    let t = T0;
+    for (let i = 0; i < 4000; i++) {
+      t += 1000;
+      const job =
+        i % 3 === 0
+          ? "report (trigger: cron[second='0'], next run at: x)"
+          : "tick (trigger: interval[0:00:01], next run at: y)";
+      const time = r() < 0.9 ? `${wall(t)}+00:00` : `${wall(t).replace(" ", "T")}.250000-05:00`;
+      const copies = 1 + Math.floor(r() * 7);
+      for (let c = 0; c < copies; c++) {
+        const prefix =
+          r() < 0.1
+            ? `web_${c}  | `
+            : `[${wall(t)} +0000] [${100 + c}] [INFO] apscheduler.executors.default: `;
+        lines.push(`${prefix}Running job "${job}" (scheduled at ${time})${r() < 0.1 ? "\r" : ""}`);
+        if (r() < 0.2) lines.push(`[${wall(t)} +0000] [${100 + c}] [INFO] app: working`);
+      }
+    }
+    const data = Buffer.from(`${lines.join("\n")}\n`);
+    const path = write("copies.log", data);
+    for (const maxDuplicates of [0, 3, 1000, 100000]) {
+      const got = await analyzeLogs([path], { maxDuplicates });
+      assert.deepEqual(got, reference(data, path, { maxDuplicates }), `maxDuplicates ${maxDuplicates}`);
+    }
+    const mixed = mixedLog(3000, 5);
+    const mixedPath = write("mixed-5.log", mixed);
+    assert.deepEqual(
+      await analyzeLogs([mixedPath], { maxDuplicates: 2 }),
+      reference(mixed, mixedPath, { maxDuplicates: 2 }),
+    );
   });
 
   test("no trailing newline, CRLF, a line over 1 MiB", async () => {

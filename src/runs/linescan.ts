@@ -1,0 +1,145 @@
+/**
+ * The WebAssembly line scan of `--logs` (src/runs/linescan.wat, compiled into linescan-wasm.ts): its memory
+ * layout, and the records it writes for the lines that contain `Running job`. The streaming reader
+ * (logs.ts) reads straight into `mem` and turns the records into runs; scanText() is the same scan over a
+ * whole text, for tests and tools.
+ */
+import { LINESCAN_WASM_BASE64 } from "./linescan-wasm.js";
+
+/** Bytes read (or copied from a stream chunk) per scan. */
+export const READ_BYTES = 128 * 1024;
+/** Lines this long or longer (without the newline) are counted, as unparsed, but not kept. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+// The memory: the input (a partial line carried over, at most MAX_LINE_BYTES - 1, then READ_BYTES of new
+// bytes, and room for the newline a last unterminated line gets), slack the SIMD reads may touch, the
+// previous message and job text, then the records (at most one per 12 input bytes, "Running job\n").
+export const INPUT_BYTES = MAX_LINE_BYTES + READ_BYTES + 1;
+const PREV = align16(INPUT_BYTES + 64);
+const PREV_BYTES = 4096;
+const RECORDS = align16(PREV + 2 * PREV_BYTES + 64);
+/** A record: 8 x i32 then an f64. */
+const RECORD_BYTES = 40;
+const MAX_RECORDS = Math.ceil(INPUT_BYTES / 12) + 1;
+const MEMORY_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES + 64;
+
+/** Record flags (their meaning: src/runs/linescan.wat). */
+export const SAME_MESSAGE = 1;
+export const PLAIN_PREFIX = 2;
+export const SHAPE = 4;
+export const SAME_KEY = 8;
+export const TIME = 16;
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
+
+interface LineScanExports {
+  memory: WebAssembly.Memory;
+  lines: WebAssembly.Global;
+  longLines: WebAssembly.Global;
+  scan(start: number, end: number, out: number, prev: number, prevCap: number, maxLine: number): number;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** One scan instance with its own memory; the previous message and job text carry from scan to scan. */
+export class LineScan {
+  /** All of the instance's memory; the input goes at [0, INPUT_BYTES). */
+  readonly mem: Buffer;
+  private readonly wasm: LineScanExports;
+  private readonly ints: Int32Array;
+  private readonly floats: Float64Array;
+
+  constructor() {
+    compiled ??= new WebAssembly.Module(Buffer.from(LINESCAN_WASM_BASE64, "base64"));
+    this.wasm = new WebAssembly.Instance(compiled).exports as unknown as LineScanExports;
+    const have = this.wasm.memory.buffer.byteLength;
+    if (have < MEMORY_BYTES) this.wasm.memory.grow(Math.ceil((MEMORY_BYTES - have) / 65536));
+    const buffer = this.wasm.memory.buffer;
+    this.mem = Buffer.from(buffer, 0, MEMORY_BYTES);
+    this.ints = new Int32Array(buffer, RECORDS, (MAX_RECORDS * RECORD_BYTES) / 4);
+    this.floats = new Float64Array(buffer, RECORDS, (MAX_RECORDS * RECORD_BYTES) / 8);
+  }
+
+  /** Scans mem[start, end) (whole lines, the last ending in \n); returns the number of records. */
+  scan(start: number, end: number): number {
+    return this.wasm.scan(start, end, RECORDS, PREV, PREV_BYTES, MAX_LINE_BYTES);
+  }
+
+  /** Lines in the last scan. */
+  get lines(): number {
+    return this.wasm.lines.value as number;
+  }
+
+  /** Lines of MAX_LINE_BYTES or more in the last scan (they have no record). */
+  get longLines(): number {
+    return this.wasm.longLines.value as number;
+  }
+
+  // Record i of the last scan. Offsets: start, end and at in mem; q, s0 and s1 from at.
+  index(i: number): number {
+    return this.ints[i * 10] as number;
+  }
+  start(i: number): number {
+    return this.ints[i * 10 + 1] as number;
+  }
+  end(i: number): number {
+    return this.ints[i * 10 + 2] as number;
+  }
+  at(i: number): number {
+    return this.ints[i * 10 + 3] as number;
+  }
+  flags(i: number): number {
+    return this.ints[i * 10 + 4] as number;
+  }
+  q(i: number): number {
+    return this.ints[i * 10 + 5] as number;
+  }
+  s0(i: number): number {
+    return this.ints[i * 10 + 6] as number;
+  }
+  s1(i: number): number {
+    return this.ints[i * 10 + 7] as number;
+  }
+  us(i: number): number {
+    return this.floats[i * 5 + 4] as number;
+  }
+}
+
+/** A record of scanText, with offsets in the text. */
+export interface ScanRecord {
+  index: number;
+  start: number;
+  end: number;
+  at: number;
+  flags: number;
+  q: number;
+  s0: number;
+  s1: number;
+  us: number;
+}
+
+/** The records of one scan over text (whole lines, each ending in \n; at most INPUT_BYTES), with lines. */
+export function scanText(text: Uint8Array): { lines: number; longLines: number; records: ScanRecord[] } {
+  if (text.length > INPUT_BYTES) throw new RangeError(`scanText: more than ${INPUT_BYTES} bytes`);
+  const s = new LineScan();
+  s.mem.set(text, 0);
+  const n = s.scan(0, text.length);
+  const records: ScanRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = s.at(i);
+    records.push({
+      index: s.index(i),
+      start: s.start(i),
+      end: s.end(i),
+      at,
+      flags: s.flags(i),
+      q: at + s.q(i),
+      s0: at + s.s0(i),
+      s1: at + s.s1(i),
+      us: s.us(i),
+    });
+  }
+  return { lines: s.lines, longLines: s.longLines, records };
+}
