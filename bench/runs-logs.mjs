@@ -1,7 +1,7 @@
 // Log-scan benchmark: `analyzeLogs` (src/runs/logs.ts, bundled like dist/) against `grep -c 'Running job'`
 // on the same ~1 GiB APScheduler + Gunicorn log (3 workers, so every run is a duplicate: the worst case for
 // the parser), both as fresh processes, interleaved, median of N runs, wall and CPU time. Aim: within 3x.
-// Usage: node bench/runs-logs.mjs [runs=3] [bytes=1073741824]
+// Usage: node bench/runs-logs.mjs [runs=5] [bytes=1073741824]
 // The log and the bundle live in bench/.data/ (git-ignored); the log is reused while its size matches.
 import { spawnSync } from "node:child_process";
 import {
@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { generateLog } from "../test/helpers/runs-loggen.mjs";
 
-const runs = Number(process.argv[2] ?? 3);
+const runs = Number(process.argv[2] ?? 5);
 const bytes = Number(process.argv[3] ?? 2 ** 30);
 const data = fileURLToPath(new URL("./.data/", import.meta.url));
 mkdirSync(data, { recursive: true });

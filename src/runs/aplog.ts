@@ -66,6 +66,11 @@ export interface RunRecord {
   pid: number | null;
   host: string | null;
   container: string | null;
+  /**
+   * A record of this run that stays valid after the call it was passed to, for a run read straight from a
+   * reader's buffer (valid only during that call). Absent: the record itself stays valid.
+   */
+  keep?(): RunRecord;
 }
 
 const OTHER: ApOther = Object.freeze({ kind: "other" }) as ApOther;
@@ -498,6 +503,28 @@ export class RunViewCache {
   schedUs = 0;
   /** job and trigger are those of the last line the line scan found well formed (its SAME_KEY flag can use them). */
   scanKey = false;
+
+  /**
+   * The job text `NAME (trigger: TRIGGER` of the line the scan found well formed: job and trigger from it (the
+   * message and key texts are then unknown). False, and scanKey off, when it names no trigger.
+   */
+  readJobText(text: string): boolean {
+    const k = text.lastIndexOf(TRIGGER_SEP);
+    this.message = NO_TEXT;
+    this.key = NO_TEXT;
+    this.scanKey = k >= 0;
+    if (k < 0) return false;
+    this.job = text.slice(0, k);
+    this.trigger = text.slice(k + TRIGGER_SEP.length);
+    return true;
+  }
+
+  /** A run was read with its time only (not its texts): the message and time texts are unknown. */
+  timeOnly(us: number): void {
+    this.message = NO_TEXT;
+    this.schedText = NO_TEXT;
+    this.schedUs = us;
+  }
 }
 
 /** Never equal to a slice of a view (one character per byte): marks cache.message as unknown. */
@@ -595,20 +622,7 @@ export function scannedRunView(
   cache: RunViewCache,
   decode: (start: number, end: number) => string,
 ): RunRecord | null {
-  if (!(sameKey && cache.scanKey)) {
-    const j0 = at + RUN_HEAD.length;
-    const text = decode(j0, q);
-    const k = text.lastIndexOf(TRIGGER_SEP);
-    cache.message = NO_TEXT;
-    if (k < 0) {
-      cache.scanKey = false;
-      return null;
-    }
-    cache.key = view.slice(j0, q);
-    cache.job = text.slice(0, k);
-    cache.trigger = text.slice(k + TRIGGER_SEP.length);
-    cache.scanKey = true;
-  }
+  if (!(sameKey && cache.scanKey) && !cache.readJobText(decode(at + RUN_HEAD.length, q))) return null;
   let scheduledAt: string;
   let scheduledUs = us;
   if (!Number.isNaN(us)) {
@@ -640,8 +654,24 @@ function lastCharBefore(s: string, c: number, from: number, min: number): number
  * needs the full parser, as in parseRunView.
  */
 export function repeatRunView(view: string, ls: number, at: number, cache: RunViewCache): RunRecord | null {
-  if (at > ls && !plainPrefix(view, ls, at)) return null;
+  if (cache.schedText === NO_TEXT || (at > ls && !plainPrefix(view, ls, at))) return null;
   return new ViewRun(cache.job, cache.trigger, cache.schedText, cache.schedUs, view, ls, at);
+}
+
+/**
+ * The run of view[ls, ...) (a line, one character per byte) with `Running job` at `at`, whose job, trigger and
+ * scheduled time are known: who ran it is read from the prefix view[ls, at) only when asked.
+ */
+export function runOfView(
+  job: string,
+  trigger: string,
+  scheduledAt: string,
+  scheduledUs: number,
+  view: string,
+  ls: number,
+  at: number,
+): RunRecord {
+  return new ViewRun(job, trigger, scheduledAt, scheduledUs, view, ls, at);
 }
 
 /**
@@ -942,6 +972,8 @@ export class DuplicateRunDetector {
   private fifoHead = 0;
   private newestUs = Number.NEGATIVE_INFINITY;
   private lastState: JobState | null = null;
+  /** The job state before lastState. */
+  private otherState: JobState | null = null;
   /** The entry the last addRun remembered or matched (null: it was too late to remember). */
   private lastEntry: Entry | null = null;
   private readonly spare: Entry[] = [];
@@ -992,11 +1024,20 @@ export class DuplicateRunDetector {
 
   /** A parsed execution (an ApEvent of another kind is ignored), for callers that parse themselves. */
   addRun(ev: RunRecord | ApEvent, source?: string | null, lineNo = 0): void {
-    if (ev.scheduledUs === null || ev.scheduledAt === null || ("kind" in ev && ev.kind !== "run")) return;
+    // (a RunRecord's scheduledAt is only read when needed: it may be worked out on demand)
+    if (ev.scheduledUs === null || ("kind" in ev && (ev.kind !== "run" || ev.scheduledAt === null))) return;
     this.counters.runs++;
     const us = ev.scheduledUs;
     let st = this.lastState;
     if (st === null || !st.live || st.job !== ev.job || st.trigger !== ev.trigger) {
+      // two jobs taking turns (one every second, one every minute) need no lookup either
+      const other = this.otherState;
+      this.otherState = st;
+      if (other?.live && other.job === ev.job && other.trigger === ev.trigger) {
+        this.lastState = other;
+        this.addRunOf(other, ev, us, source, lineNo);
+        return;
+      }
       const key = `${ev.job}\u0000${ev.trigger}`;
       if (this.seenJobs.size < this.maxJobs) this.seenJobs.add(key);
       st = this.jobStates.get(key) ?? null;
@@ -1015,6 +1056,16 @@ export class DuplicateRunDetector {
       }
       this.lastState = st;
     }
+    this.addRunOf(st, ev, us, source, lineNo);
+  }
+
+  private addRunOf(
+    st: JobState,
+    ev: RunRecord | ApEvent,
+    us: number,
+    source: string | null | undefined,
+    lineNo: number,
+  ): void {
     const match = this.find(st, us);
     this.lastEntry = match;
     if (match !== null) {
@@ -1030,7 +1081,9 @@ export class DuplicateRunDetector {
     const e = this.spare.pop() ?? ({} as Entry);
     e.state = st;
     e.us = us;
-    e.run = ev as RunRecord;
+    // once maxDuplicates are listed, a new run is never listed: who ran it is not needed
+    const run = ev as RunRecord;
+    e.run = this.found.length < this.maxDuplicates ? (run.keep?.() ?? run) : null;
     e.count = 1;
     e.source = source ?? null;
     e.line = lineNo;

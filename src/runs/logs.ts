@@ -2,12 +2,16 @@
  * `--logs FILE|-`: streams APScheduler logs (plain or gzip, recognised by its magic bytes 1f 8b whatever the
  * name, any size, in constant memory) and finds duplicate executions with DuplicateRunDetector.
  *
- * Speed (bench/runs-logs.mjs: a 1 GiB log of 3 workers, every run duplicated, takes 6-8x the time of
- * `grep -c 'Running job'`): a regular file is read with synchronous 64 KiB reads into one reused buffer (the
- * event loop gets a turn every 4 MiB); each chunk is checked for UTF-8 at once (native) and viewed as one
- * character per byte (latin1), so V8's string search counts the newlines and finds `Running job`; those
- * lines go through parseRunView, which parses the copies of one run once and works out who ran a copy only
- * when the detector asks. Pipes, standard input and gzip go through streams.
+ * Speed (bench/runs-logs.mjs: a 1 GiB log of 3 workers, every run duplicated, within 3x the time of
+ * `grep -c 'Running job'`): a regular file is read with synchronous 128 KiB reads straight into the memory of
+ * a WebAssembly SIMD line scan (linescan.wat, through linescan.ts; the event loop gets a turn every 4 MiB).
+ * The scan counts the lines and, for each `Running job` line, writes a record: where it is, whether its
+ * message repeats the one before (the copies of one run), whether it has the shape parseRunView expects, and
+ * its scheduled time when written the usual way. Only what the records cannot answer becomes strings here:
+ * a copy the detector does not need to see is only counted, a run whose job text and time the scan read is
+ * handed over as a ScannedRun that reads the rest on demand, and anything unusual goes through
+ * parseRunView or the full parser (parseApLogLine). Pipes, standard input and gzip are copied in from
+ * streams.
  *
  * Several files (one per container, say) are read side by side and their runs merged in scheduled-time
  * order, so the detector's sliding window sees the copies of one run together however long each file is.
@@ -24,9 +28,11 @@ import {
   DuplicateRunDetector,
   parseApLogLine,
   parseRunView,
+  prefixRunner,
   type RunRecord,
   RunViewCache,
   repeatRunView,
+  runOfView,
   scannedRunView,
 } from "./aplog.js";
 import {
@@ -62,6 +68,8 @@ type FileEntry = LogsReport["files"][number];
 const READS_PER_TURN = 32;
 const NL = 10;
 const RUNNING = "Running job";
+/** The job text starts this far after `Running job` (`Running job "`). */
+const JOB_TEXT = 13;
 const EMPTY: Buffer = Buffer.alloc(0);
 
 interface Latin1Slicer {
@@ -80,13 +88,85 @@ interface RunSink {
   pushCopy(): boolean;
 }
 
+/**
+ * The run of the record being handed to the detector, read from the scan's memory only as far as asked: the
+ * copies of a run past the listed duplicates never are. Valid during that push(); keep() gives a record that
+ * stays valid.
+ */
+class ScannedRun implements RunRecord {
+  job = "";
+  trigger = "";
+  scheduledUs = 0;
+  readonly container = null;
+  private ls = 0;
+  private le = 0;
+  private at = 0;
+  private s0 = 0;
+  private s1 = 0;
+  private runner: { pid: number | null; host: string | null } | null = null;
+
+  constructor(private readonly mem: Buffer) {}
+
+  /** Offsets in mem: the line [ls, le), `Running job` at `at`, the scheduled time [s0, s1) (ASCII). */
+  set(
+    job: string,
+    trigger: string,
+    us: number,
+    ls: number,
+    le: number,
+    at: number,
+    s0: number,
+    s1: number,
+  ): this {
+    this.job = job;
+    this.trigger = trigger;
+    this.scheduledUs = us;
+    this.ls = ls;
+    this.le = le;
+    this.at = at;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.runner = null;
+    return this;
+  }
+
+  get scheduledAt(): string {
+    return latin1(this.mem, this.s0, this.s1);
+  }
+  get pid(): number | null {
+    return this.who().pid;
+  }
+  get host(): string | null {
+    return this.who().host;
+  }
+  private who(): { pid: number | null; host: string | null } {
+    this.runner ??= this.at > this.ls ? prefixRunner(latin1(this.mem, this.ls, this.at)) : NO_RUNNER;
+    return this.runner;
+  }
+
+  keep(): RunRecord {
+    const view = latin1(this.mem, this.ls, this.le);
+    const ls = this.ls;
+    return runOfView(
+      this.job,
+      this.trigger,
+      view.slice(this.s0 - ls, this.s1 - ls),
+      this.scheduledUs,
+      view,
+      0,
+      this.at - ls,
+    );
+  }
+}
+const NO_RUNNER = { pid: null, host: null };
+
 /** Runs waiting for the detector, with their line numbers (parallel arrays: no object per run). */
 class RunQueue implements RunSink {
   runs: RunRecord[] = [];
   lines: number[] = [];
   next = 0;
   push(run: RunRecord, line: number): void {
-    this.runs.push(run);
+    this.runs.push(run.keep?.() ?? run);
     this.lines.push(line);
   }
   pushCopy(): boolean {
@@ -121,6 +201,7 @@ class LineScanner {
   /** The last `Running job` line went through parseRunView: `cache` holds its message. */
   private lastFast = false;
   private readonly cache = new RunViewCache();
+  private readonly scanned = new ScannedRun(this.mem);
   /** decode(a, b): the UTF-8 text of mem[decodeFrom + a, decodeFrom + b) (one function, not one per line). */
   private decodeFrom = 0;
   private readonly decode = (a: number, b: number): string =>
@@ -206,6 +287,23 @@ class LineScanner {
       const line = base + scan.index(i);
       const ls = scan.start(i);
       const le = scan.end(i);
+      if (
+        (flags & (SHAPE | PLAIN_PREFIX | TIME)) === (SHAPE | PLAIN_PREFIX | TIME) &&
+        (((flags & SAME_KEY) !== 0 && cache.scanKey) ||
+          cache.readJobText(mem.toString("utf8", scan.at(i) + JOB_TEXT, scan.at(i) + scan.q(i))))
+      ) {
+        // all the scan read: the run is handed over without making strings of the line
+        const a = scan.at(i);
+        const us = scan.us(i);
+        cache.timeOnly(us);
+        this.runs++;
+        this.lastFast = true;
+        out.push(
+          this.scanned.set(cache.job, cache.trigger, us, ls, le, a, a + scan.s0(i), a + scan.s1(i)),
+          line,
+        );
+        continue;
+      }
       const at = scan.at(i) - ls;
       const view = latin1(mem, ls, le);
       this.decodeFrom = ls;
