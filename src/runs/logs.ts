@@ -198,7 +198,7 @@ class LineScanner {
   private carry = 0;
   /** Inside a line of MAX_LINE_BYTES or more: its bytes are dropped until its newline. */
   private skipping = false;
-  /** The last `Running job` line went through parseRunView: `cache` holds its message. */
+  /** The last `Running job` line was read by a fast path: `cache` holds its job, trigger and time. */
   private lastFast = false;
   private readonly cache = new RunViewCache();
   private readonly scanned = new ScannedRun(this.mem);
