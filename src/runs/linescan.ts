@@ -7,21 +7,29 @@
 import { LINESCAN_WASM_BASE64 } from "./linescan-wasm.js";
 
 /** Bytes read (or copied from a stream chunk) per scan. */
-export const READ_BYTES = 128 * 1024;
+export const READ_BYTES = 512 * 1024;
 /** Lines this long or longer (without the newline) are counted, as unparsed, but not kept. */
 export const MAX_LINE_BYTES = 1 << 20;
 
-// The memory: the input (a partial line carried over, at most MAX_LINE_BYTES - 1, then READ_BYTES of new
-// bytes, and room for the newline a last unterminated line gets), slack the SIMD reads may touch, the
-// previous message and job text, then the records (at most one per 12 input bytes, "Running job\n").
+// The memory: two input zones, so that the next bytes of a file can be read into one while the other is
+// scanned. A zone is room for a partial line carried over (at most MAX_LINE_BYTES - 1 bytes, just before the
+// data), READ_BYTES of data, the newline a last unterminated line gets, and slack the SIMD reads may touch.
+// Then the previous message and job text, then the records (at most one per 12 input bytes, "Running job\n").
+const ZONE_BYTES = align16(MAX_LINE_BYTES + READ_BYTES + 1 + 64);
+/** The most bytes one scan covers (a carried line and a zone's data). */
 export const INPUT_BYTES = MAX_LINE_BYTES + READ_BYTES + 1;
-const PREV = align16(INPUT_BYTES + 64);
+const PREV = 2 * ZONE_BYTES;
 const PREV_BYTES = 4096;
 const RECORDS = align16(PREV + 2 * PREV_BYTES + 64);
 /** A record: 8 x i32 then an f64. */
 const RECORD_BYTES = 40;
 const MAX_RECORDS = Math.ceil(INPUT_BYTES / 12) + 1;
 const MEMORY_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES + 64;
+
+/** Where the data of input zone 0 or 1 goes (the carried partial line sits just before it). */
+export function zoneData(zone: 0 | 1): number {
+  return zone * ZONE_BYTES + MAX_LINE_BYTES;
+}
 
 /** Record flags (their meaning: src/runs/linescan.wat). */
 export const SAME_MESSAGE = 1;
@@ -45,7 +53,7 @@ let compiled: WebAssembly.Module | null = null;
 
 /** One scan instance with its own memory; the previous message and job text carry from scan to scan. */
 export class LineScan {
-  /** All of the instance's memory; the input goes at [0, INPUT_BYTES). */
+  /** All of the instance's memory; the input goes in the zones (zoneData). */
   readonly mem: Buffer;
   private readonly wasm: LineScanExports;
   private readonly ints: Int32Array;
@@ -126,6 +134,7 @@ export function scanText(text: Uint8Array): { lines: number; longLines: number; 
   const s = new LineScan();
   s.mem.set(text, 0);
   const n = s.scan(0, text.length);
+  // (offsets from 0: the text is laid over zone 0 and its carry room, INPUT_BYTES fit)
   const records: ScanRecord[] = [];
   for (let i = 0; i < n; i++) {
     const at = s.at(i);

@@ -3,8 +3,9 @@
  * name, any size, in constant memory) and finds duplicate executions with DuplicateRunDetector.
  *
  * Speed (bench/runs-logs.mjs: a 1 GiB log of 3 workers, every run duplicated, within 3x the time of
- * `grep -c 'Running job'`): a regular file is read with synchronous 128 KiB reads straight into the memory of
- * a WebAssembly SIMD line scan (linescan.wat, through linescan.ts; the event loop gets a turn every 4 MiB).
+ * `grep -c 'Running job'`): a regular file is read in 512 KiB reads straight into the memory of a WebAssembly
+ * SIMD line scan (linescan.wat, through linescan.ts), into two zones in turn, so that the next read runs on
+ * libuv's thread pool (another core) while this thread scans the bytes of the last one.
  * The scan counts the lines and, for each `Running job` line, writes a record: where it is, whether its
  * message repeats the one before (the copies of one run), whether it has the shape parseRunView expects, and
  * its scheduled time when written the usual way. Only what the records cannot answer becomes strings here:
@@ -20,7 +21,7 @@
  * are cut short or garbled; other lines (access logs, tracebacks...) are only counted in `lines`.
  */
 import { isUtf8 } from "node:buffer";
-import { createReadStream, readSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -44,6 +45,7 @@ import {
   SAME_MESSAGE,
   SHAPE,
   TIME,
+  zoneData,
 } from "./linescan.js";
 import type { LogsReport } from "./types.js";
 
@@ -64,8 +66,6 @@ export interface AnalyzeLogsOptions {
 
 type FileEntry = LogsReport["files"][number];
 
-/** Synchronous reads between two turns of the event loop. */
-const READS_PER_TURN = 32;
 const NL = 10;
 const RUNNING = "Running job";
 /** The job text starts this far after `Running job` (`Running job "`). */
@@ -194,8 +194,14 @@ class LineScanner {
   unparsed = 0;
   private readonly scan = new LineScan();
   private readonly mem = this.scan.mem;
-  /** mem[0, carry): the start of a line whose end has not been read yet. */
+  /** The scan's memory, where readers put the bytes (see zoneData). */
+  get memory(): Buffer {
+    return this.mem;
+  }
+  /** Bytes of a line whose end has not been read yet, just before the data of zone `carryZone`. */
   private carry = 0;
+  /** The input zone the next bytes go to (the carried partial line waits in front of it). */
+  carryZone: 0 | 1 = 0;
   /** Inside a line of MAX_LINE_BYTES or more: its bytes are dropped until its newline. */
   private skipping = false;
   /** The last `Running job` line was read by a fast path: `cache` holds its job, trigger and time. */
@@ -207,19 +213,12 @@ class LineScanner {
   private readonly decode = (a: number, b: number): string =>
     this.mem.toString("utf8", this.decodeFrom + a, this.decodeFrom + b);
 
-  /** Reads the next bytes of fd (at position) straight into the scan's memory; 0 at the end of the file. */
-  readFrom(fd: number, position: number, out: RunSink): number {
-    const n = readSync(fd, this.mem, this.carry, READ_BYTES, position);
-    if (n > 0) this.input(this.carry + n, out);
-    return n;
-  }
-
   /** The chunk is copied (the caller may reuse its memory). */
   push(chunk: Uint8Array, out: RunSink): void {
     for (let o = 0; o < chunk.length; o += READ_BYTES) {
       const part = chunk.subarray(o, o + READ_BYTES);
-      this.mem.set(part, this.carry);
-      this.input(this.carry + part.length, out);
+      this.mem.set(part, zoneData(this.carryZone));
+      this.scanZone(this.carryZone, part.length, out);
     }
   }
 
@@ -229,17 +228,22 @@ class LineScanner {
       this.lineNo++;
       this.unparsed++;
     } else if (this.carry > 0) {
-      this.mem[this.carry] = NL;
-      this.input(this.carry + 1, out);
+      this.mem[zoneData(this.carryZone)] = NL;
+      this.scanZone(this.carryZone, 1, out);
     }
   }
 
-  /** mem[0, total) holds the carried partial line, then new bytes. */
-  private input(total: number, out: RunSink): void {
+  /**
+   * Scans the n new bytes at zoneData(k), after the carried partial line (k must be carryZone), and moves
+   * what is left of a line in front of the other zone, where the next bytes go.
+   */
+  scanZone(k: 0 | 1, n: number, out: RunSink): void {
+    const data = zoneData(k);
+    const total = data + n;
     const bytes = this.mem.subarray(0, total);
-    let start = 0;
+    let start = data - this.carry;
     if (this.skipping) {
-      const nl = bytes.indexOf(NL);
+      const nl = bytes.indexOf(NL, data);
       if (nl === -1) return; // still inside the long line (carry stays 0: its bytes are dropped)
       this.skipping = false;
       this.lineNo++;
@@ -252,12 +256,14 @@ class LineScanner {
       start = last + 1;
     }
     const rest = total - start;
+    const next = k === 0 ? 1 : 0;
+    this.carryZone = next;
     if (rest >= MAX_LINE_BYTES) {
       this.skipping = true;
       this.carry = 0;
       return;
     }
-    if (start > 0 && rest > 0) this.mem.copyWithin(0, start, total);
+    if (rest > 0) this.mem.copyWithin(zoneData(next) - rest, start, total);
     this.carry = rest;
   }
 
@@ -508,6 +514,7 @@ async function* feedScanner(
     return;
   }
   let fh: FileHandle | null = await open(path, "r");
+  let reading: Promise<{ bytesRead: number }> | null = null;
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
@@ -522,17 +529,24 @@ async function* feedScanner(
       }
       return;
     }
-    const fd = fh.fd;
-    let turns = 0;
+    // Double buffering: the next read fills one zone (on libuv's thread pool) while the other is scanned.
+    const file = fh;
+    const mem = scanner.memory;
+    let k: 0 | 1 = scanner.carryZone;
     let position = 0;
+    reading = file.read(mem, zoneData(k), READ_BYTES, position);
     for (;;) {
-      const n = scanner.readFrom(fd, position, sink);
+      const n = (await reading).bytesRead;
       if (n === 0) break;
       position += n;
+      const other = k === 0 ? 1 : 0;
+      reading = file.read(mem, zoneData(other), READ_BYTES, position);
+      scanner.scanZone(k, n, sink);
+      k = other;
       yield;
-      if (++turns % READS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
+    await reading?.catch(() => {}); // a read still in flight when the scan stopped
     await fh?.close();
   }
 }
