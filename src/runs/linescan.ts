@@ -46,6 +46,7 @@ interface LineScanExports {
   memory: WebAssembly.Memory;
   lines: WebAssembly.Global;
   longLines: WebAssembly.Global;
+  highBytes: WebAssembly.Global;
   scan(start: number, end: number, out: number, prev: number, prevCap: number, maxLine: number): number;
 }
 
@@ -78,6 +79,11 @@ export class LineScan {
   /** Lines in the last scan. */
   get lines(): number {
     return this.wasm.lines.value as number;
+  }
+
+  /** False when the last scan's region is all ASCII (true may also mean a byte >= 0x80 just past it). */
+  get highBytes(): boolean {
+    return this.wasm.highBytes.value !== 0;
   }
 
   /** Lines of MAX_LINE_BYTES or more in the last scan (they have no record). */

@@ -24,7 +24,7 @@
 ;;   f64 us
 ;; Lines of maxLine bytes or more (without the "\n") get no record; they are counted in `longLines`.
 ;; Returns the number of records; `lines` holds the number of lines, `lastEnd` the offset after the last
-;; "\n". The previous message and job text are kept in memory[prev, prev + 2 * prevCap) (longer ones are
+;; "\n", `highBytes` whether a byte >= 0x80 was seen (0: the region is ASCII). The previous message and job text are kept in memory[prev, prev + 2 * prevCap) (longer ones are
 ;; never "same").
 ;;
 ;; The caller keeps at least 32 bytes of memory after `end` (reads go up to 16 bytes past it; what they
@@ -39,6 +39,9 @@
   (global $lines (export "lines") (mut i32) (i32.const 0))
   (global $longLines (export "longLines") (mut i32) (i32.const 0))
   (global $lastEnd (export "lastEnd") (mut i32) (i32.const 0))
+  ;; 1 when the last scan met a byte >= 0x80 (it may have met one up to 16 bytes past `end`): 0 means the
+  ;; region is ASCII, so valid UTF-8 without a check
+  (global $highBytes (export "highBytes") (mut i32) (i32.const 0))
   ;; length of the message kept at `prev`, -1 when none
   (global $prevLen (mut i32) (i32.const -1))
   ;; length of the job text kept at `prev + prevCap`, -1 when none
@@ -120,19 +123,28 @@
         (br $bytes)))
     (i32.const 1))
 
-  ;; The value of the n ASCII digits at p, or -1.
+  ;; The value of the two ASCII digits at p, or -1.
+  (func $d2 (param $p i32) (result i32)
+    (local $a i32) (local $b i32)
+    (local.set $a (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
+    (local.set $b (i32.sub (i32.load8_u offset=1 (local.get $p)) (i32.const 48)))
+    (if (result i32) (i32.or (i32.gt_u (local.get $a) (i32.const 9)) (i32.gt_u (local.get $b) (i32.const 9)))
+      (then (i32.const -1))
+      (else (i32.add (i32.mul (local.get $a) (i32.const 10)) (local.get $b)))))
+
+  ;; The value of the 2n ASCII digits at p (n = 2 or 3), or -1.
   (func $digits (param $p i32) (param $n i32) (result i32)
-    (local $v i32) (local $c i32)
-    (block $done
-      (loop $each
-        (br_if $done (i32.eqz (local.get $n)))
-        (local.set $c (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
-        (if (i32.gt_u (local.get $c) (i32.const 9)) (then (return (i32.const -1))))
-        (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10)) (local.get $c)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (local $v i32) (local $d i32)
+    (block $bad
+      (loop $pairs
+        (local.set $d (call $d2 (local.get $p)))
+        (br_if $bad (i32.lt_s (local.get $d) (i32.const 0)))
+        (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 100)) (local.get $d)))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $each)))
-    (local.get $v))
+        (br_if $pairs (local.get $n)))
+      (return (local.get $v)))
+    (i32.const -1))
 
   ;; memory[s0, s1) as `YYYY-MM-DD HH:MM:SS[.ffffff]+HH:MM` (or T for the space), years 1900-2199, in
   ;; microseconds since the epoch; NaN when it is not exactly that (the caller then parses it itself).
@@ -146,19 +158,19 @@
       (else
         (if (i32.ne (local.get $len) (i32.const 32)) (then (return (f64.const nan))))
         (if (i32.ne (i32.load8_u offset=19 (local.get $s0)) (i32.const 46)) (then (return (f64.const nan))))
-        (local.set $frac (call $digits (i32.add (local.get $s0) (i32.const 20)) (i32.const 6)))
+        (local.set $frac (call $digits (i32.add (local.get $s0) (i32.const 20)) (i32.const 3)))
         (if (i32.lt_s (local.get $frac) (i32.const 0)) (then (return (f64.const nan))))
         (local.set $o (i32.const 26))))
-    (local.set $y (call $digits (local.get $s0) (i32.const 4)))
-    (local.set $mo (call $digits (i32.add (local.get $s0) (i32.const 5)) (i32.const 2)))
-    (local.set $d (call $digits (i32.add (local.get $s0) (i32.const 8)) (i32.const 2)))
-    (local.set $h (call $digits (i32.add (local.get $s0) (i32.const 11)) (i32.const 2)))
-    (local.set $mi (call $digits (i32.add (local.get $s0) (i32.const 14)) (i32.const 2)))
-    (local.set $sec (call $digits (i32.add (local.get $s0) (i32.const 17)) (i32.const 2)))
+    (local.set $y (call $digits (local.get $s0) (i32.const 2))) ;; 4 digits
+    (local.set $mo (call $d2 (i32.add (local.get $s0) (i32.const 5))))
+    (local.set $d (call $d2 (i32.add (local.get $s0) (i32.const 8))))
+    (local.set $h (call $d2 (i32.add (local.get $s0) (i32.const 11))))
+    (local.set $mi (call $d2 (i32.add (local.get $s0) (i32.const 14))))
+    (local.set $sec (call $d2 (i32.add (local.get $s0) (i32.const 17))))
     (local.set $c (i32.load8_u offset=10 (local.get $s0)))
     (local.set $sign (i32.load8_u (i32.add (local.get $s0) (local.get $o))))
-    (local.set $oh (call $digits (i32.add (i32.add (local.get $s0) (local.get $o)) (i32.const 1)) (i32.const 2)))
-    (local.set $om (call $digits (i32.add (i32.add (local.get $s0) (local.get $o)) (i32.const 4)) (i32.const 2)))
+    (local.set $oh (call $d2 (i32.add (i32.add (local.get $s0) (local.get $o)) (i32.const 1))))
+    (local.set $om (call $d2 (i32.add (i32.add (local.get $s0) (local.get $o)) (i32.const 4))))
     (if (i32.ge_u (i32.sub (local.get $y) (i32.const 1900)) (i32.const 300)) (then (return (f64.const nan))))
     (if (i32.or
           (i32.or
@@ -341,7 +353,7 @@
   (func (export "scan") (param $start i32) (param $end i32) (param $out i32) (param $prev i32)
       (param $prevCap i32) (param $maxLine i32) (result i32)
     (local $p i32) (local $ls i32) (local $run i32) (local $mask i32) (local $q i32) (local $n i32)
-    (local $lines i32) (local $long i32) (local $v v128)
+    (local $lines i32) (local $long i32) (local $v v128) (local $w v128) (local $high v128)
     (local.set $p (local.get $start))
     (local.set $ls (local.get $start))
     (local.set $run (i32.const -1))
@@ -351,13 +363,15 @@
         ;; most stretches of 32 bytes hold neither "\n" nor "R": one test skips them
         (if (i32.le_u (i32.add (local.get $p) (i32.const 32)) (local.get $end))
           (then
+            (local.set $w (v128.load (local.get $p)))
             (local.set $v (v128.load offset=16 (local.get $p)))
+            (local.set $high (v128.or (local.get $high) (v128.or (local.get $w) (local.get $v))))
             (if (i32.eqz
                   (v128.any_true
                     (v128.or
                       (v128.or
-                        (i8x16.eq (v128.load (local.get $p)) (i8x16.splat (i32.const 10)))
-                        (i8x16.eq (v128.load (local.get $p)) (i8x16.splat (i32.const 82))))
+                        (i8x16.eq (local.get $w) (i8x16.splat (i32.const 10)))
+                        (i8x16.eq (local.get $w) (i8x16.splat (i32.const 82))))
                       (v128.or
                         (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))
                         (i8x16.eq (local.get $v) (i8x16.splat (i32.const 82)))))))
@@ -365,6 +379,7 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 32)))
                 (br $blocks)))))
         (local.set $v (v128.load (local.get $p)))
+        (local.set $high (v128.or (local.get $high) (local.get $v)))
         ;; most blocks hold neither "\n" nor "R": one test skips them
         (local.set $mask
           (i8x16.bitmask
@@ -415,4 +430,5 @@
     (global.set $lines (local.get $lines))
     (global.set $longLines (local.get $long))
     (global.set $lastEnd (local.get $ls))
+    (global.set $highBytes (i32.ne (i8x16.bitmask (local.get $high)) (i32.const 0)))
     (local.get $n)))

@@ -21,7 +21,7 @@
  * are cut short or garbled; other lines (access logs, tracebacks...) are only counted in `lines`.
  */
 import { isUtf8 } from "node:buffer";
-import { createReadStream } from "node:fs";
+import { createReadStream, read } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -270,14 +270,16 @@ class LineScanner {
   /** mem[start, end) holds whole lines, each ending in \n. */
   private region(start: number, end: number, out: RunSink): void {
     const mem = this.mem;
-    if (!isUtf8(mem.subarray(start, end))) {
-      this.lastFast = false;
-      this.slowRegion(start, end, out);
-      return;
-    }
     const scan = this.scan;
     const n = scan.scan(start, end);
     const cache = this.cache;
+    if (scan.highBytes && !isUtf8(mem.subarray(start, end))) {
+      // the scan's records are dropped; it now compares with lines this reader did not take from it
+      this.lastFast = false;
+      cache.scanKey = false;
+      this.slowRegion(start, end, out);
+      return;
+    }
     const base = this.lineNo + 1;
     for (let i = 0; i < n; i++) {
       const flags = scan.flags(i);
@@ -514,7 +516,7 @@ async function* feedScanner(
     return;
   }
   let fh: FileHandle | null = await open(path, "r");
-  let reading: Promise<{ bytesRead: number }> | null = null;
+  let reading: Promise<number> | null = null;
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
@@ -530,17 +532,22 @@ async function* feedScanner(
       return;
     }
     // Double buffering: the next read fills one zone (on libuv's thread pool) while the other is scanned.
-    const file = fh;
+    // (fs.read with a callback: FileHandle#read costs more per call.)
+    const fd = fh.fd;
     const mem = scanner.memory;
+    const readZone = (zone: 0 | 1, position: number): Promise<number> =>
+      new Promise((resolve, reject) =>
+        read(fd, mem, zoneData(zone), READ_BYTES, position, (err, n) => (err ? reject(err) : resolve(n))),
+      );
     let k: 0 | 1 = scanner.carryZone;
     let position = 0;
-    reading = file.read(mem, zoneData(k), READ_BYTES, position);
+    reading = readZone(k, position);
     for (;;) {
-      const n = (await reading).bytesRead;
+      const n = await reading;
       if (n === 0) break;
       position += n;
       const other = k === 0 ? 1 : 0;
-      reading = file.read(mem, zoneData(other), READ_BYTES, position);
+      reading = readZone(other, position);
       scanner.scanZone(k, n, sink);
       k = other;
       yield;

@@ -301,6 +301,28 @@ describe("the WebAssembly line scan", () => {
     }
   });
 
+  test("every one-character change of a time it reads: read exactly when parseScheduledAt reads it", () => {
+    const times: string[] = [];
+    for (const base of ["2024-02-29 23:59:59+05:30", "2199-12-31T00:00:00.999999-23:59"])
+      for (let i = 0; i < base.length; i++)
+        for (const c of "/:;.,+-T Z09a\u00e9") times.push(`${base.slice(0, i)}${c}${base.slice(i + 1)}`);
+    const text = Buffer.from(
+      times.map((t) => `Running job "t (trigger: x, paused)" (scheduled at ${t})\n`).join(""),
+    );
+    const { records } = scanText(text);
+    assert.equal(records.length, times.length);
+    records.forEach((r, i) => {
+      const t = times[i] as string;
+      const want = /^[\x20-\x7e]*$/.test(t) ? parseScheduledAt(t) : null;
+      if ((r.flags & TIME) !== 0) assert.equal(r.us, want, t);
+      else if (want !== null)
+        assert.ok(
+          !/^(19|20|21)\d\d-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{6})?[+-]\d\d:\d\d$/.test(t),
+          `not read: ${t}`,
+        );
+    });
+  });
+
   test("lines of MAX_LINE_BYTES or more are counted and get no record; CRLF; a last unterminated line is not a line", () => {
     const run = 'Running job "t (trigger: x, paused)" (scheduled at 2026-01-01 00:00:00+00:00)';
     const long = `${"y".repeat(MAX_LINE_BYTES - run.length)}${run}`;
