@@ -31,6 +31,19 @@ export function zoneData(zone: 0 | 1): number {
   return zone * ZONE_BYTES + MAX_LINE_BYTES;
 }
 
+/**
+ * The i32 fields of a record, in order (their meaning: src/runs/linescan.wat). START, END and AT are offsets
+ * in the memory; Q, S0 and S1 offsets from AT.
+ */
+export const INDEX = 0;
+export const START = 1;
+export const END = 2;
+export const AT = 3;
+export const FLAGS = 4;
+export const Q = 5;
+export const S0 = 6;
+export const S1 = 7;
+
 /** Record flags (their meaning: src/runs/linescan.wat). */
 export const SAME_MESSAGE = 1;
 export const PLAIN_PREFIX = 2;
@@ -91,33 +104,13 @@ export class LineScan {
     return this.wasm.longLines.value as number;
   }
 
-  // Record i of the last scan. Offsets: start, end and at in mem; q, s0 and s1 from at.
-  index(i: number): number {
-    return this.ints[i * 10] as number;
+  /** Field f (INDEX ... S1) of record i of the last scan. */
+  field(i: number, f: number): number {
+    return this.ints[i * (RECORD_BYTES / 4) + f] as number;
   }
-  start(i: number): number {
-    return this.ints[i * 10 + 1] as number;
-  }
-  end(i: number): number {
-    return this.ints[i * 10 + 2] as number;
-  }
-  at(i: number): number {
-    return this.ints[i * 10 + 3] as number;
-  }
-  flags(i: number): number {
-    return this.ints[i * 10 + 4] as number;
-  }
-  q(i: number): number {
-    return this.ints[i * 10 + 5] as number;
-  }
-  s0(i: number): number {
-    return this.ints[i * 10 + 6] as number;
-  }
-  s1(i: number): number {
-    return this.ints[i * 10 + 7] as number;
-  }
+  /** The time of record i of the last scan (with TIME). */
   us(i: number): number {
-    return this.floats[i * 5 + 4] as number;
+    return this.floats[i * (RECORD_BYTES / 8) + 4] as number;
   }
 }
 
@@ -143,16 +136,16 @@ export function scanText(text: Uint8Array): { lines: number; longLines: number; 
   // (offsets from 0: the text is laid over zone 0 and its carry room, INPUT_BYTES fit)
   const records: ScanRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const at = s.at(i);
+    const at = s.field(i, AT);
     records.push({
-      index: s.index(i),
-      start: s.start(i),
-      end: s.end(i),
+      index: s.field(i, INDEX),
+      start: s.field(i, START),
+      end: s.field(i, END),
       at,
-      flags: s.flags(i),
-      q: at + s.q(i),
-      s0: at + s.s0(i),
-      s1: at + s.s1(i),
+      flags: s.field(i, FLAGS),
+      q: at + s.field(i, Q),
+      s0: at + s.field(i, S0),
+      s1: at + s.field(i, S1),
       us: s.us(i),
     });
   }

@@ -37,13 +37,21 @@ import {
   scannedRunView,
 } from "./aplog.js";
 import {
+  AT,
+  END,
+  FLAGS,
+  INDEX,
   LineScan,
   MAX_LINE_BYTES,
   PLAIN_PREFIX,
+  Q,
   READ_BYTES,
+  S0,
+  S1,
   SAME_KEY,
   SAME_MESSAGE,
   SHAPE,
+  START,
   TIME,
   zoneData,
 } from "./linescan.js";
@@ -282,7 +290,7 @@ class LineScanner {
     }
     const base = this.lineNo + 1;
     for (let i = 0; i < n; i++) {
-      const flags = scan.flags(i);
+      const flags = scan.field(i, FLAGS);
       if (
         (flags & (SAME_MESSAGE | PLAIN_PREFIX)) === (SAME_MESSAGE | PLAIN_PREFIX) &&
         this.lastFast &&
@@ -292,27 +300,38 @@ class LineScanner {
         this.runs++;
         continue;
       }
-      const line = base + scan.index(i);
-      const ls = scan.start(i);
-      const le = scan.end(i);
+      const line = base + scan.field(i, INDEX);
+      const ls = scan.field(i, START);
+      const le = scan.field(i, END);
       if (
         (flags & (SHAPE | PLAIN_PREFIX | TIME)) === (SHAPE | PLAIN_PREFIX | TIME) &&
         (((flags & SAME_KEY) !== 0 && cache.scanKey) ||
-          cache.readJobText(mem.toString("utf8", scan.at(i) + JOB_TEXT, scan.at(i) + scan.q(i))))
+          cache.readJobText(
+            mem.toString("utf8", scan.field(i, AT) + JOB_TEXT, scan.field(i, AT) + scan.field(i, Q)),
+          ))
       ) {
         // all the scan read: the run is handed over without making strings of the line
-        const a = scan.at(i);
+        const a = scan.field(i, AT);
         const us = scan.us(i);
         cache.timeOnly(us);
         this.runs++;
         this.lastFast = true;
         out.push(
-          this.scanned.set(cache.job, cache.trigger, us, ls, le, a, a + scan.s0(i), a + scan.s1(i)),
+          this.scanned.set(
+            cache.job,
+            cache.trigger,
+            us,
+            ls,
+            le,
+            a,
+            a + scan.field(i, S0),
+            a + scan.field(i, S1),
+          ),
           line,
         );
         continue;
       }
-      const at = scan.at(i) - ls;
+      const at = scan.field(i, AT) - ls;
       const view = latin1(mem, ls, le);
       this.decodeFrom = ls;
       let run: RunRecord | null = null;
@@ -323,9 +342,9 @@ class LineScanner {
         run = scannedRunView(
           view,
           at,
-          at + scan.q(i),
-          at + scan.s0(i),
-          at + scan.s1(i),
+          at + scan.field(i, Q),
+          at + scan.field(i, S0),
+          at + scan.field(i, S1),
           (flags & TIME) !== 0 ? scan.us(i) : Number.NaN,
           (flags & SAME_KEY) !== 0,
           cache,
