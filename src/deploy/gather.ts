@@ -4,10 +4,11 @@
  * scripts, a Procfile and the Python sources (bounded: size, count, depth; virtualenvs skipped). Every file's
  * problem is collected in `errors`; nothing throws.
  */
+
 import type { Dirent } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { NOT_APP_DIRS } from "../facts/app.js";
+import { AppDirReader } from "../facts/app-dir.js";
 import { composeEnvFiles, parseCompose } from "./compose.js";
 import { dockerfileInfo, lintDockerfile, parseDockerfile } from "./dockerfile.js";
 import { emptyDeployFacts } from "./empty.js";
@@ -44,14 +45,14 @@ interface Walked {
   dirs: string[];
 }
 
-async function walk(root: string, notes: string[]): Promise<Walked[]> {
+async function walk(root: string, notes: string[], reader: AppDirReader): Promise<Walked[]> {
   const out: Walked[] = [];
   const go = async (dir: string, depth: number, dirs: string[]): Promise<void> => {
     if (depth > MAX_DEPTH) return;
     if (out.length >= MAX_FILES) return;
     let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = [...(await reader.list(dir))];
     } catch (e) {
       if (depth === 0) throw e;
       return;
@@ -66,10 +67,10 @@ async function walk(root: string, notes: string[]): Promise<Walked[]> {
       if (e.isDirectory()) {
         if (NOT_APP_DIRS.has(e.name) || (e.name.startsWith(".") && e.name !== ".k8s")) continue;
         // A virtualenv under another name.
-        if (await stat(join(abs, "pyvenv.cfg")).catch(() => null)) continue;
+        if (await reader.stat(join(abs, "pyvenv.cfg")).catch(() => null)) continue;
         await go(abs, depth + 1, [...dirs, e.name]);
       } else if (e.isFile() || e.isSymbolicLink()) {
-        const st = await stat(abs).catch(() => null);
+        const st = await reader.stat(abs).catch(() => null);
         if (!st?.isFile()) continue;
         out.push({ rel: relative(root, abs).split("\\").join("/"), abs, size: st.size, dirs });
       }
@@ -79,7 +80,12 @@ async function walk(root: string, notes: string[]): Promise<Walked[]> {
   return out;
 }
 
-async function readText(f: Walked, limit: number, facts: DeployFacts): Promise<string | null> {
+async function readText(
+  f: Walked,
+  limit: number,
+  facts: DeployFacts,
+  reader: AppDirReader,
+): Promise<string | null> {
   if (f.size > limit) {
     facts.errors.push({
       file: f.rel,
@@ -88,7 +94,7 @@ async function readText(f: Walked, limit: number, facts: DeployFacts): Promise<s
     return null;
   }
   try {
-    const buf = await readFile(f.abs);
+    const buf = await reader.read(f.abs);
     if (buf.includes(0)) {
       facts.errors.push({ file: f.rel, message: `${f.rel}: binary file; not read` });
       return null;
@@ -108,11 +114,16 @@ const isGunicornConfigName = (name: string) =>
   /^(conf|config)[._-]gunicorn\.py$/i.test(name);
 
 /** Gathers the deploy facts of an app dir with the deploy-time environment (facts.env). */
-export async function gatherDeployFacts(appDir: string, env: Record<string, string>): Promise<DeployFacts> {
+/** `files`: the reader this gather shares with the tz facts (one is made when not given). */
+export async function gatherDeployFacts(
+  appDir: string,
+  env: Record<string, string>,
+  reader = new AppDirReader(),
+): Promise<DeployFacts> {
   const facts = emptyDeployFacts(appDir, env);
   let files: Walked[];
   try {
-    files = await walk(appDir, facts.notes);
+    files = await walk(appDir, facts.notes, reader);
   } catch (e) {
     facts.errors.push({ file: appDir, message: `${appDir}: ${(e as Error).message}` });
     return facts;
@@ -121,7 +132,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
 
   // Dockerfiles
   for (const f of files.filter((x) => isDockerfile(basename(x.rel)))) {
-    const text = await readText(f, MAX_CONFIG_BYTES, facts);
+    const text = await readText(f, MAX_CONFIG_BYTES, facts, reader);
     if (text === null) continue;
     try {
       const parsed = parseDockerfile(text);
@@ -141,14 +152,14 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
 
   // Compose files (and their env_files)
   for (const f of files.filter((x) => COMPOSE_NAMES.has(basename(x.rel)) && x.dirs.length <= 2)) {
-    const text = await readText(f, MAX_CONFIG_BYTES, facts);
+    const text = await readText(f, MAX_CONFIG_BYTES, facts, reader);
     if (text === null) continue;
     const envFiles: Record<string, string | null> = {};
     for (const p of composeEnvFiles(text)) {
       const abs = join(dirname(f.abs), p);
       try {
-        const st = await stat(abs);
-        envFiles[p] = st.size > MAX_CONFIG_BYTES ? null : await readFile(abs, "utf8");
+        const st = await reader.stat(abs);
+        envFiles[p] = st.size > MAX_CONFIG_BYTES ? null : (await reader.read(abs)).toString("utf8");
         facts.files.push({ kind: "env-file", path: relative(appDir, abs) });
       } catch (e) {
         envFiles[p] = null;
@@ -162,7 +173,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
     const dotenv = files.find((x) => x.rel === (dirname(f.rel) === "." ? ".env" : `${dirname(f.rel)}/.env`));
     const interpEnv: Record<string, string> = {};
     if (dotenv) {
-      const t = await readText(dotenv, MAX_CONFIG_BYTES, facts);
+      const t = await readText(dotenv, MAX_CONFIG_BYTES, facts, reader);
       if (t !== null)
         for (const line of t.split(/\r?\n/)) {
           const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
@@ -186,7 +197,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
     const inK8sDir = f.dirs.some((d) => K8S_DIRS.has(d.toLowerCase()));
     if (!inK8sDir && f.dirs.length > 2) continue;
     if (f.dirs.includes("templates") || f.dirs.includes(".github")) continue;
-    const text = await readText(f, MAX_CONFIG_BYTES, facts);
+    const text = await readText(f, MAX_CONFIG_BYTES, facts, reader);
     if (text === null) continue;
     if (!looksLikeK8s(text)) continue;
     if (
@@ -216,7 +227,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
   // Procfile
   const pf = files.find((x) => x.rel === "Procfile");
   if (pf) {
-    const text = await readText(pf, MAX_CONFIG_BYTES, facts);
+    const text = await readText(pf, MAX_CONFIG_BYTES, facts, reader);
     if (text !== null) {
       const processes = text
         .split(/\r?\n/)
@@ -236,7 +247,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
   )) {
     if (Object.keys(facts.scripts).length >= MAX_SCRIPTS) break;
     if (/\.(py|ya?ml|json|md|txt|toml|cfg|ini|lock)$/i.test(f.rel)) continue;
-    const text = await readText(f, 64 * 1024, facts);
+    const text = await readText(f, 64 * 1024, facts, reader);
     if (text === null) continue;
     if (!/\.(sh|bash)$/.test(f.rel) && !text.startsWith("#!")) continue;
     facts.scripts[f.rel] = text;
@@ -278,7 +289,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
   }
   const sources: PySource[] = [];
   for (const f of configFiles) {
-    const text = await readText(f, MAX_CONFIG_BYTES, facts);
+    const text = await readText(f, MAX_CONFIG_BYTES, facts, reader);
     if (text === null) continue;
     facts.gunicornConfigs[f.rel] = parseGunicornConfig(text);
     facts.files.push({ kind: "gunicorn-config", path: f.rel });
@@ -298,7 +309,7 @@ export async function gatherDeployFacts(appDir: string, env: Record<string, stri
       continue;
     }
     if (/(^|\/)(tests?|migrations)\//.test(f.rel)) continue;
-    const text = await readText(f, MAX_PY_BYTES, facts);
+    const text = await readText(f, MAX_PY_BYTES, facts, reader);
     if (text === null) continue;
     count++;
     sources.push({ path: f.rel, text, role: "app" });

@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { UsageError } from "../errors.js";
+import { AppDirReader } from "./app-dir.js";
 import type { AppFacts, ConfigValue } from "./types.js";
 
 /** Directories under an app dir that are not the app's own sources (virtualenvs, caches, builds). */
@@ -46,13 +46,13 @@ export function parseDotenv(text: string): { key: string; value: string; line: n
   return out;
 }
 
-async function pythonFiles(dir: string): Promise<string[]> {
+async function pythonFiles(dir: string, files: AppDirReader): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH || out.length >= MAX_PY_FILES) return;
     let entries: import("node:fs").Dirent[];
     try {
-      entries = await readdir(d, { withFileTypes: true });
+      entries = [...(await files.list(d))];
     } catch {
       return;
     }
@@ -108,7 +108,8 @@ export interface AppScan {
   configRoutes: string[];
 }
 
-export async function gatherAppFacts(dir: string): Promise<AppScan> {
+/** `files`: the reader this gather shares with the deploy facts (one is made when not given). */
+export async function gatherAppFacts(dir: string, files = new AppDirReader()): Promise<AppScan> {
   const facts: AppFacts = {
     dir,
     schedulerTimezone: [],
@@ -119,7 +120,7 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
   };
 
   const dotenv: AppScan["dotenv"] = [];
-  const envText = await readFile(join(dir, ".env"), "utf8").catch(() => null);
+  const envText = await files.text(join(dir, ".env"));
   if (envText !== null)
     for (const e of parseDotenv(envText))
       dotenv.push({ key: e.key, value: e.value, source: `.env:${e.line}` });
@@ -134,7 +135,7 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     ],
     ["schedctl.toml", (d: Record<string, unknown>) => d],
   ] as const) {
-    const raw = await readFile(join(dir, file), "utf8").catch(() => null);
+    const raw = await files.text(join(dir, file));
     if (raw === null) continue;
     const { parse } = await import("smol-toml");
     let doc: Record<string, unknown>;
@@ -160,10 +161,10 @@ export async function gatherAppFacts(dir: string): Promise<AppScan> {
     break;
   }
 
-  for (const file of await pythonFiles(dir)) {
-    const st = await stat(file).catch(() => null);
+  for (const file of await pythonFiles(dir, files)) {
+    const st = await files.stat(file).catch(() => null);
     if (!st || st.size > MAX_PY_BYTES) continue;
-    const src = await readFile(file, "utf8").catch(() => null);
+    const src = await files.text(file);
     if (src === null) continue;
     facts.filesScanned++;
     const rel = relative(dir, file);

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.js";
 import type { Target } from "../targets/target.js";
 import { predictAllTzlocal } from "../tz/tzlocal.js";
 import { gatherAppFacts, parseDotenv } from "./app.js";
+import { AppDirReader } from "./app-dir.js";
 import { gatherLiveFacts, type LiveOptions } from "./live.js";
 import { gatherOsFacts } from "./os.js";
 import { gatherPythonFacts, pipTzdataDir } from "./python.js";
@@ -57,7 +58,9 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     envSources[k] = target.kind === "container" ? "container environment" : "environment";
   }
 
-  const app = await gatherAppFacts(opts.appDir);
+  // one reader for the app dir: the deploy facts below walk it again and read the same sources
+  const appFiles = new AppDirReader();
+  const app = await gatherAppFacts(opts.appDir, appFiles);
   for (const e of app.dotenv) {
     env[e.key] = e.value;
     envSources[e.key] = e.source;
@@ -79,7 +82,7 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
 
   const need = opts.need ?? new Set<FactSet>(["deploy", "routes", "live"]);
   const deploy = need.has("deploy")
-    ? await (await import("../deploy/gather.js")).gatherDeployFacts(opts.appDir, env)
+    ? await (await import("../deploy/gather.js")).gatherDeployFacts(opts.appDir, env, appFiles)
     : emptyDeployFacts(opts.appDir, env);
   notes.push(...deploy.errors.map((e) => e.message), ...deploy.notes);
 
