@@ -1,6 +1,7 @@
-// Log-scan benchmark: `analyzeLogs` (src/runs/logs.ts, bundled like dist/) against `grep -c 'Running job'`
-// on the same ~1 GiB APScheduler + Gunicorn log (3 workers, so every run is a duplicate: the worst case for
-// the parser), both as fresh processes, interleaved, median of N runs, wall and CPU time. Aim: within 3x.
+// Log-scan benchmark: `analyzeLogs` (src/runs/logs.ts, bundled like dist/) and `schedctl doctor --logs`
+// against `grep -c 'Running job'` on the same ~1 GiB APScheduler + Gunicorn log (3 workers, so every run is
+// a duplicate: the worst case for the parser), all as fresh processes, interleaved, median of N runs, wall
+// and CPU time. Aim: within 3x.
 // Usage: node bench/runs-logs.mjs [runs=5] [bytes=1073741824]
 // The log and the bundle live in bench/.data/ (git-ignored); the log is reused while its size matches.
 import { spawnSync } from "node:child_process";
@@ -64,12 +65,12 @@ process.stdout.write(JSON.stringify({ runs: r.runs, lines: r.files[0].lines, err
 
 // 3. interleaved runs; CPU time from /usr/bin/time when present (grep cannot report its own)
 const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
-function measure(cmd, args) {
+function measure(cmd, args, okStatus = 0) {
   const full = timeBin ? [timeBin, ["-f", "%U %S", cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
-  const r = spawnSync(full[0], full[1], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const r = spawnSync(full[0], full[1], { encoding: "utf8", maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== okStatus) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
   let cpuMs = null;
   if (timeBin) {
     const m = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stderr);
@@ -78,24 +79,43 @@ function measure(cmd, args) {
   return { ms, cpuMs, stdout: r.stdout };
 }
 
+// and the command a user runs (dist/, as `npm ci` builds it): exit 1, every tick is a duplicate
+const cli = fileURLToPath(new URL("../bin/schedctl", import.meta.url));
+if (!existsSync(fileURLToPath(new URL("../dist/cli.js", import.meta.url)))) {
+  spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build.mjs", import.meta.url))], {
+    stdio: "inherit",
+  });
+}
 const cases = [
   { name: "grep -c 'Running job'", cmd: "grep", args: ["-c", "Running job", log] },
   { name: "analyzeLogs", cmd: process.execPath, args: [driver, log] },
+  {
+    name: "schedctl doctor --logs",
+    cmd: cli,
+    args: ["doctor", "--only", "runs.logs", "--logs", log, "--format", "json"],
+    okStatus: 1,
+  },
 ];
 const results = cases.map(() => []);
 let check = null;
+let report = null;
 for (let i = 0; i < runs + 1; i++) {
   cases.forEach((c, j) => {
-    const m = measure(c.cmd, c.args);
+    const m = measure(c.cmd, c.args, c.okStatus);
     if (i > 0) results[j].push(m); // the first round warms the page cache
     if (j === 0 && Number(m.stdout.trim()) !== expected.runs) throw new Error(`grep counted ${m.stdout}`);
     if (j === 1) check = JSON.parse(m.stdout);
+    if (j === 2) report = JSON.parse(m.stdout);
   });
 }
 if (check.runs !== expected.runs || check.lines !== expected.lines || check.error !== null) {
   throw new Error(
     `analyzeLogs disagrees with the generator: ${JSON.stringify(check)} vs ${JSON.stringify(expected)}`,
   );
+}
+const finding = report.checks.find((c) => c.id === "runs.logs");
+if (finding?.status !== "fail" || !finding.summary.startsWith(`${expected.duplicateTicks} scheduled runs`)) {
+  throw new Error(`schedctl doctor reported: ${JSON.stringify(finding?.summary)}`);
 }
 
 const median = (xs) => {

@@ -51,6 +51,13 @@ const notGatheredLive: Facts["live"] = {
 /** Gathers every fact the checks need, once, through the target. */
 export async function gatherFacts(target: Target, opts: GatherOptions): Promise<Facts> {
   const notes: string[] = [];
+  const need = opts.need ?? new Set<FactSet>(["deploy", "routes", "live"]);
+  // The live facts (processes, Redis, a log that may take seconds) need nothing gathered below: started
+  // first, they overlap the file reads of the rest.
+  const livePromise = need.has("live")
+    ? gatherLiveFacts(target, opts.live ?? {})
+    : Promise.resolve(notGatheredLive);
+  livePromise.catch(() => {}); // awaited below; until then a failure must not count as unhandled
   const env: Record<string, string> = {};
   const envSources: Record<string, string> = {};
   for (const [k, v] of Object.entries(await target.environment())) {
@@ -80,7 +87,6 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     envSources[k] = "--env";
   }
 
-  const need = opts.need ?? new Set<FactSet>(["deploy", "routes", "live"]);
   const deploy = need.has("deploy")
     ? await (await import("../deploy/gather.js")).gatherDeployFacts(opts.appDir, env, appFiles)
     : emptyDeployFacts(opts.appDir, env);
@@ -112,7 +118,7 @@ export async function gatherFacts(target: Target, opts: GatherOptions): Promise<
     if (missing.length === 0) break;
     await tz.store.load(missing);
   }
-  const live = need.has("live") ? await gatherLiveFacts(target, opts.live ?? {}) : notGatheredLive;
+  const live = await livePromise;
   const routes = !need.has("routes")
     ? emptyRoutesFacts()
     : await gatherRoutesFacts({
