@@ -63,7 +63,25 @@ interface LineScanExports {
   scan(start: number, end: number, out: number, prev: number, prevCap: number, maxLine: number): number;
 }
 
-let compiled: WebAssembly.Module | null = null;
+let compiled: WebAssembly.Module | null | undefined;
+
+/**
+ * Whether this machine runs the scan: WebAssembly SIMD needs SSE4.1 on x86-64 (absent from QEMU's default
+ * CPU model, for one); without it the reader parses every line in JavaScript, slower but alike.
+ */
+export function lineScanAvailable(): boolean {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(LINESCAN_WASM_BASE64, "base64"));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled !== null;
+}
+
+/** Memory for the input zones alone (what a reader without the scan needs). */
+export const ZONES_BYTES = 2 * ZONE_BYTES;
 
 /** One scan instance with its own memory; the previous message and job text carry from scan to scan. */
 export class LineScan {
@@ -73,8 +91,9 @@ export class LineScan {
   private readonly ints: Int32Array;
   private readonly floats: Float64Array;
 
+  /** Throws where lineScanAvailable() is false. */
   constructor() {
-    compiled ??= new WebAssembly.Module(Buffer.from(LINESCAN_WASM_BASE64, "base64"));
+    if (!lineScanAvailable() || !compiled) throw new Error("WebAssembly SIMD is not available here");
     this.wasm = new WebAssembly.Instance(compiled).exports as unknown as LineScanExports;
     const have = this.wasm.memory.buffer.byteLength;
     if (have < MEMORY_BYTES) this.wasm.memory.grow(Math.ceil((MEMORY_BYTES - have) / 65536));

@@ -42,6 +42,7 @@ import {
   FLAGS,
   INDEX,
   LineScan,
+  lineScanAvailable,
   MAX_LINE_BYTES,
   PLAIN_PREFIX,
   Q,
@@ -53,6 +54,7 @@ import {
   SHAPE,
   START,
   TIME,
+  ZONES_BYTES,
   zoneData,
 } from "./linescan.js";
 import type { LogsReport } from "./types.js";
@@ -70,6 +72,8 @@ export interface AnalyzeLogsOptions {
   maxDuplicates?: number;
   /** What "-" reads (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
+  /** false: read every line in JavaScript, as on a machine without WebAssembly SIMD (default true). */
+  simd?: boolean;
 }
 
 type FileEntry = LogsReport["files"][number];
@@ -200,8 +204,9 @@ class LineScanner {
   lineNo = 0;
   runs = 0;
   unparsed = 0;
-  private readonly scan = new LineScan();
-  private readonly mem = this.scan.mem;
+  /** The SIMD scan, or null where it cannot run (then every region is read line by line here). */
+  private readonly scan: LineScan | null;
+  private readonly mem: Buffer;
   /** The scan's memory, where readers put the bytes (see zoneData). */
   get memory(): Buffer {
     return this.mem;
@@ -215,11 +220,18 @@ class LineScanner {
   /** The last `Running job` line was read by a fast path: `cache` holds its job, trigger and time. */
   private lastFast = false;
   private readonly cache = new RunViewCache();
-  private readonly scanned = new ScannedRun(this.mem);
+  private readonly scanned: ScannedRun;
   /** decode(a, b): the UTF-8 text of mem[decodeFrom + a, decodeFrom + b) (one function, not one per line). */
   private decodeFrom = 0;
   private readonly decode = (a: number, b: number): string =>
     this.mem.toString("utf8", this.decodeFrom + a, this.decodeFrom + b);
+
+  /** simd false: without the WebAssembly scan even where it runs (as where it does not). */
+  constructor(simd = true) {
+    this.scan = simd && lineScanAvailable() ? new LineScan() : null;
+    this.mem = this.scan?.mem ?? Buffer.alloc(ZONES_BYTES);
+    this.scanned = new ScannedRun(this.mem);
+  }
 
   /** The chunk is copied (the caller may reuse its memory). */
   push(chunk: Uint8Array, out: RunSink): void {
@@ -279,6 +291,10 @@ class LineScanner {
   private region(start: number, end: number, out: RunSink): void {
     const mem = this.mem;
     const scan = this.scan;
+    if (scan === null) {
+      this.slowRegion(start, end, out);
+      return;
+    }
     const n = scan.scan(start, end);
     const cache = this.cache;
     if (scan.highBytes && !isUtf8(mem.subarray(start, end))) {
@@ -438,7 +454,7 @@ export async function analyzeLogs(paths: string[], opts: AnalyzeLogsOptions = {}
   const single = paths.length === 1;
   const sources: Source[] = paths.map((path) => {
     const label = path === "-" ? "<stdin>" : path;
-    const scanner = new LineScanner();
+    const scanner = new LineScanner(opts.simd ?? true);
     const queue = new RunQueue();
     // one file: straight into the detector, no queue
     const sink: RunSink = single

@@ -180,6 +180,24 @@ describe("analyzeLogs", () => {
     );
   });
 
+  test("without the WebAssembly scan (simd: false, as on a CPU without SSE4.1) the report is the same", async () => {
+    for (const seed of [1, 4]) {
+      const data = mixedLog(3000, seed);
+      const path = write(`plain-js-${seed}.log`, data);
+      const got = await analyzeLogs([path], { simd: false });
+      assert.deepEqual(got, reference(data, path), `seed ${seed}`);
+      assert.deepEqual(got, await analyzeLogs([path]));
+    }
+    const long = write("plain-js-long.log", `x\n${"y".repeat(3 * 1024 * 1024)}\nz`);
+    assert.deepEqual((await analyzeLogs([long], { simd: false })).files[0], {
+      path: long,
+      lines: 3,
+      runs: 0,
+      unparsed: 1,
+      error: null,
+    });
+  });
+
   test("no trailing newline, CRLF, a line over 1 MiB", async () => {
     const run = (pid: number) =>
       `[2026-11-30 10:00:00 +0000] [${pid}] [INFO] Running job "tick (trigger: interval[0:00:01], next run at: x)" (scheduled at 2026-11-30 10:00:00+00:00)`;
