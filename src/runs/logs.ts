@@ -195,10 +195,11 @@ class RunQueue implements RunSink {
 }
 
 /**
- * Splits one file's bytes into lines, counts them, parses the `Running job` lines, queues the runs. The bytes
- * go into the memory of a WebAssembly line scan (src/runs/linescan.wat), which finds the lines and the
- * `Running job` ones 16 bytes at a time, and marks a message that repeats the one before; only those lines
- * become strings here. Runs keep no reference to that memory (it is reused for the next bytes).
+ * Splits one file's bytes into lines, counts them, and turns the `Running job` lines into runs for the sink.
+ * The bytes go into the memory of the WebAssembly line scan (src/runs/linescan.wat), which writes a record
+ * for each `Running job` line; most records become runs without a string made of the line. A run handed to
+ * the sink may read that memory (ScannedRun): it is valid during push() only, and its keep() gives one that
+ * stays. Where the scan cannot run, regions are read line by line (slowRegion), with the same result.
  */
 class LineScanner {
   lineNo = 0;
