@@ -28,6 +28,8 @@ function doctor(nodeFlags: string[], log: string): { code: number | null; report
       log,
       "--format",
       "json",
+      "--at",
+      "2026-11-30T10:00:00Z", // both runs report the same instant
     ],
     { cwd: dir, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
   );
