@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { DuplicateRunDetector } from "../../src/runs/aplog.js";
 import { analyzeLogs } from "../../src/runs/logs.js";
 import type { LogsReport } from "../../src/runs/types.js";
@@ -196,6 +197,51 @@ describe("analyzeLogs", () => {
       unparsed: 1,
       error: null,
     });
+  });
+
+  test("random fragments, fed in random pieces: the scan, the plain reader and the naive split agree", async () => {
+    const tokens = [
+      "Running job ",
+      'Running job "',
+      "tick (trigger: interval[0:00:01]",
+      ", next run at: x)",
+      ", paused)",
+      '" (scheduled at ',
+      "2026-11-30 10:00:00+00:00",
+      "2026-11-30T10:00:00.500000-05:00",
+      "2026-02-30 10:00:00+00:00",
+      ")",
+      "\n",
+      "\n",
+      "\r\n",
+      "[2026-11-30 10:00:00 +0000] [12] [INFO] ",
+      "web_1  | ",
+      "Ru",
+      "R",
+      " ",
+      "é",
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.constantFrom(...tokens), fc.constant("\xff")), { maxLength: 300 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+        async (parts, cuts) => {
+          const data = Buffer.concat(parts.map((p) => (p === "\xff" ? Buffer.from([0xff]) : Buffer.from(p))));
+          const pieces: Buffer[] = [];
+          for (let o = 0, k = 0; o < data.length; k++) {
+            const n = cuts[k % cuts.length] as number;
+            pieces.push(data.subarray(o, o + n));
+            o += n;
+          }
+          const ref = reference(data, "<stdin>");
+          const fromStdin = await analyzeLogs(["-"], { stdin: Readable.from(pieces) });
+          assert.deepEqual({ ...fromStdin, files: [{ ...fromStdin.files[0], path: "<stdin>" }] }, ref);
+          const plain = await analyzeLogs(["-"], { stdin: Readable.from(pieces), simd: false });
+          assert.deepEqual(plain, fromStdin);
+        },
+      ),
+      { numRuns: 300, seed: 1130 },
+    );
   });
 
   test("no trailing newline, CRLF, a line over 1 MiB", async () => {
