@@ -4,7 +4,10 @@
  * fix lines.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { FactsWithDeploy } from "../../src/checks/deploy/common.js";
 import type { CheckResult } from "../../src/checks/types.js";
 import { workersConfig } from "../../src/checks/workers/config.js";
@@ -13,6 +16,8 @@ import { workersGuard } from "../../src/checks/workers/guard.js";
 import { workersPreload } from "../../src/checks/workers/preload.js";
 import { workersRecycling } from "../../src/checks/workers/recycling.js";
 import { factsForDir, fixtureFacts, tempApp } from "../helpers/deploy-facts.js";
+
+const GOLDEN_FULL = fileURLToPath(new URL("../golden/full", import.meta.url));
 
 const cleanups: (() => void)[] = [];
 after(() => {
@@ -63,14 +68,38 @@ describe("the correct design passes every workers check", () => {
   });
 });
 
-describe("schedctl's own generated kit (templates/gunicorn.conf.py + schedctl_lock.py, filled in)", () => {
+/**
+ * What `schedctl gen all` writes (test/golden/full, held to the generators by gen-golden.test.ts) deployed
+ * with compose (its k8s.yaml, the other way to deploy it, left out), with an app.
+ */
+function generatedKit(edit: (files: Record<string, string>) => void = () => {}): Promise<FactsWithDeploy> {
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(GOLDEN_FULL))
+    if (f !== "k8s.yaml") files[f] = readFileSync(join(GOLDEN_FULL, f), "utf8");
+  files["app.py"] = [
+    "from flask import Flask",
+    "from flask_apscheduler import APScheduler",
+    "",
+    "app = Flask(__name__)",
+    'app.config["SCHEDULER_API_ENABLED"] = True',
+    'app.config["SCHEDULER_TIMEZONE"] = "Europe/Berlin"',
+    "scheduler = APScheduler()",
+    "scheduler.init_app(app)",
+    "",
+  ].join("\n");
+  edit(files);
+  return temp(files);
+}
+
+describe("schedctl's own generated kit (gen all: gunicorn.conf.py, schedctl_lock.py, compose.yaml...)", () => {
+  const kit = generatedKit();
   for (const check of [workersConfig, workersRecycling, workersPreload, workersDebug, workersGuard])
     test(`${check.id} passes`, async () => {
-      const r = await run(check, "generated-kit");
+      const r = check.run(await kit);
       assert.equal(r.status, "pass", `${check.id}: ${r.summary}`);
     });
   test("the scheduler is started through schedctl_lock.lead() with the Redis backend, only where SCHEDULER_ENABLED=1", async () => {
-    const r = await run(workersGuard, "generated-kit");
+    const r = workersGuard.run(await kit);
     assert.equal(
       r.summary,
       "1 scheduler: a Redis lock (gunicorn.conf.py:116) lets one of 1 candidate process run it",
@@ -87,24 +116,18 @@ describe("schedctl's own generated kit (templates/gunicorn.conf.py + schedctl_lo
           d.includes('is false here (SCHEDULER_ENABLED="0")'),
       ),
     );
-    const cfg = await run(workersConfig, "generated-kit");
+    const cfg = workersConfig.run(await kit);
     assert.match(
       cfg.summary,
       /^the scheduler instance compose service scheduler runs 1 worker \(decided by config: workers = _workers\(\), reads SCHEDULER_ENABLED="1", WORKERS_COUNT="1"/,
     );
   });
   test("WORKERS_COUNT=2 on the scheduler instance: the generated config refuses to start (SystemExit)", async () => {
-    const { readFileSync, readdirSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { DEPLOY_FIXTURES } = await import("../helpers/deploy-facts.js");
-    const src = join(DEPLOY_FIXTURES, "generated-kit");
-    const files: Record<string, string> = {};
-    for (const f of readdirSync(src)) files[f] = readFileSync(join(src, f), "utf8");
-    files["docker-compose.yml"] = (files["docker-compose.yml"] ?? "").replace(
-      'SCHEDULER_ENABLED: "1"\n      WORKERS_COUNT: "1"',
-      'SCHEDULER_ENABLED: "1"\n      WORKERS_COUNT: "2"',
-    );
-    const f = await temp(files);
+    const f = await generatedKit((files) => {
+      const compose = files["compose.yaml"] ?? "";
+      assert.equal(compose.split('WORKERS_COUNT: "1"').length, 2, "one scheduler instance with one worker");
+      files["compose.yaml"] = compose.replace('WORKERS_COUNT: "1"', 'WORKERS_COUNT: "2"');
+    });
     const r = workersConfig.run(f);
     assert.equal(r.status, "fail");
     assert.equal(
