@@ -103,6 +103,13 @@ const VSPACE = (): ByteSet => {
 };
 const negate = (s: ByteSet): ByteSet => s.map((x) => !x);
 
+/** The set of a shorthand escape (\d \w \s \h \v, upper case: the complement), in or out of a class; null for others. */
+function shorthandClass(ch: string): ByteSet | null {
+  const make = { d: DIGIT, w: WORD, s: SPACE, h: HSPACE, v: VSPACE }[ch.toLowerCase()];
+  if (make === undefined) return null;
+  return ch === ch.toLowerCase() ? make() : negate(make());
+}
+
 /** POSIX classes in the C locale (PCRE's built-in tables). */
 function posixClass(name: string): ByteSet | null {
   const s = emptySet();
@@ -498,37 +505,12 @@ class Translator {
     if (e === undefined) throw new Invalid("\\ at end of pattern");
     const ch = String.fromCharCode(e);
     this.i += 2;
+    const shorthand = shorthandClass(ch);
+    if (shorthand !== null) {
+      this.emitAtom(setToClass(shorthand));
+      return;
+    }
     switch (ch) {
-      case "d":
-        this.emitAtom(setToClass(DIGIT()));
-        return;
-      case "D":
-        this.emitAtom(setToClass(negate(DIGIT())));
-        return;
-      case "w":
-        this.emitAtom(setToClass(WORD()));
-        return;
-      case "W":
-        this.emitAtom(setToClass(negate(WORD())));
-        return;
-      case "s":
-        this.emitAtom(setToClass(SPACE()));
-        return;
-      case "S":
-        this.emitAtom(setToClass(negate(SPACE())));
-        return;
-      case "h":
-        this.emitAtom(setToClass(HSPACE()));
-        return;
-      case "H":
-        this.emitAtom(setToClass(negate(HSPACE())));
-        return;
-      case "v":
-        this.emitAtom(setToClass(VSPACE()));
-        return;
-      case "V":
-        this.emitAtom(setToClass(negate(VSPACE())));
-        return;
       case "N":
         if (this.peek() === 0x7b) throw new Refuse("\\N{…} (named character)");
         this.emitAtom("[^\\n]");
@@ -756,75 +738,47 @@ class Translator {
         if (e === undefined) throw new Invalid("\\ at end of pattern");
         const ch = String.fromCharCode(e);
         this.i += 2;
-        switch (ch) {
-          case "d":
-            multi = DIGIT();
-            break;
-          case "D":
-            multi = negate(DIGIT());
-            break;
-          case "w":
-            multi = WORD();
-            break;
-          case "W":
-            multi = negate(WORD());
-            break;
-          case "s":
-            multi = SPACE();
-            break;
-          case "S":
-            multi = negate(SPACE());
-            break;
-          case "h":
-            multi = HSPACE();
-            break;
-          case "H":
-            multi = negate(HSPACE());
-            break;
-          case "v":
-            multi = VSPACE();
-            break;
-          case "V":
-            multi = negate(VSPACE());
-            break;
-          case "b":
-            single = 0x08;
-            break;
-          case "Q": {
-            let j = this.i;
-            while (j < this.b.length && !(this.b[j] === 0x5c && this.b[j + 1] === 0x45)) j++;
-            for (let k = this.i; k < j; k++) set[this.b[k] as number] = true;
-            this.i = Math.min(this.b.length, j + 2);
-            continue;
-          }
-          case "E":
-            continue;
-          case "p":
-          case "P":
-          case "X":
-          case "R":
-          case "N":
-            throw new Refuse(`\\${ch} inside a character class`);
-          default:
-            if (isDigit(e)) {
-              // inside a class, \digits are octal
-              this.i -= 1;
-              let v = 0;
-              let n = 0;
-              while (n < 3 && isOct(this.peek())) {
-                v = v * 8 + ((this.peek() as number) - 0x30);
-                this.i++;
-                n++;
-              }
-              if (n === 0) throw new Invalid("\\8 or \\9 in a character class");
-              single = v & 0xff;
-            } else {
-              const s = this.singleEscape(ch);
-              if (s !== null) single = s;
-              else if (!isNameChar(e)) single = e;
-              else throw new Invalid(`unrecognized character follows \\ in a class: "${ch}"`);
+        multi = shorthandClass(ch);
+        if (multi === null)
+          switch (ch) {
+            case "b":
+              single = 0x08;
+              break;
+            case "Q": {
+              let j = this.i;
+              while (j < this.b.length && !(this.b[j] === 0x5c && this.b[j + 1] === 0x45)) j++;
+              for (let k = this.i; k < j; k++) set[this.b[k] as number] = true;
+              this.i = Math.min(this.b.length, j + 2);
+              continue;
             }
-        }
+            case "E":
+              continue;
+            case "p":
+            case "P":
+            case "X":
+            case "R":
+            case "N":
+              throw new Refuse(`\\${ch} inside a character class`);
+            default:
+              if (isDigit(e)) {
+                // inside a class, \digits are octal
+                this.i -= 1;
+                let v = 0;
+                let n = 0;
+                while (n < 3 && isOct(this.peek())) {
+                  v = v * 8 + ((this.peek() as number) - 0x30);
+                  this.i++;
+                  n++;
+                }
+                if (n === 0) throw new Invalid("\\8 or \\9 in a character class");
+                single = v & 0xff;
+              } else {
+                const s = this.singleEscape(ch);
+                if (s !== null) single = s;
+                else if (!isNameChar(e)) single = e;
+                else throw new Invalid(`unrecognized character follows \\ in a class: "${ch}"`);
+              }
+          }
       } else {
         single = c;
         this.i++;

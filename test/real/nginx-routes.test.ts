@@ -520,6 +520,11 @@ describe("PCRE regexes: the translation against nginx's PCRE2", { timeout: 60_00
     ["\\bjobs\\b", false, ["/a/jobs/1", "/ajobs"]],
     ["^/a\\R", false, ["/a%0D%0A", "/a%0A", "/ab"]],
     ["^/\\h\\v", false, ["/%20%0A", "/%C2%A0%0A", "/ab"]],
+    ["^/\\D\\W\\S$", false, ["/a-b", "/1-b", "/a%20b", "/a-%20"]],
+    ["^/\\H\\V$", false, ["/ab", "/%20b", "/a%0A"]],
+    ["^/[\\d\\W]+$", false, ["/1-2", "/1a", "/%20"]],
+    ["^/[\\S\\h]+$", false, ["/a%20b", "/a%0Ab"]],
+    ["^/[^\\w\\v]+$", false, ["/--", "/a", "/-%0A"]],
   ];
   test("each regex alone in a server, several URIs", async () => {
     requireNginx();
