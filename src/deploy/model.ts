@@ -518,13 +518,7 @@ export function buildModel(deploy: DeployFacts): DeployModel {
       config = r.config
         ? { path: appPath(r.config.path), chosenBy: r.config.chosenBy, found: r.config.parsed !== null }
         : null;
-      startupErrors = [
-        ...new Set(
-          Object.values(settings)
-            .map((s) => s.startupError)
-            .filter((x): x is string => x !== null),
-        ),
-      ];
+      startupErrors = startupErrorsOf(settings);
     }
     const inst: Instance = {
       ...d,
@@ -537,18 +531,7 @@ export function buildModel(deploy: DeployFacts): DeployModel {
       gunicornSources: sources,
       config,
       startupErrors,
-      scheduler: {
-        runs: "no",
-        why: [],
-        perReplica: 0,
-        perReplicaMin: 0,
-        where: "none",
-        deadCopies: null,
-        sites: [],
-        guards: [],
-        lockScope: "none",
-        ageGuard: false,
-      },
+      scheduler: noScheduler(),
     };
     inst.scheduler = verdict(inst, deploy);
     instances.push(inst);
@@ -600,25 +583,8 @@ export function buildModel(deploy: DeployFacts): DeployModel {
       settings,
       gunicornSources: sources,
       config: { path, chosenBy: path === "gunicorn.conf.py" ? "default" : "cli", found: true },
-      startupErrors: [
-        ...new Set(
-          Object.values(settings)
-            .map((s) => s.startupError)
-            .filter((x): x is string => x !== null),
-        ),
-      ],
-      scheduler: {
-        runs: "no",
-        why: [],
-        perReplica: 0,
-        perReplicaMin: 0,
-        where: "none",
-        deadCopies: null,
-        sites: [],
-        guards: [],
-        lockScope: "none",
-        ageGuard: false,
-      },
+      startupErrors: startupErrorsOf(settings),
+      scheduler: noScheduler(),
       compose: null,
       k8s: null,
     };
@@ -724,8 +690,9 @@ export function allowedHosts(
   return { hosts: null, from: `${from} (${pyRepr(v)})`, unknown: true };
 }
 
-function verdict(inst: Instance, deploy: DeployFacts): SchedulerVerdict {
-  const v: SchedulerVerdict = {
+/** The verdict before anything is known: no scheduler runs. */
+function noScheduler(): SchedulerVerdict {
+  return {
     runs: "no",
     why: [],
     perReplica: 0,
@@ -737,6 +704,21 @@ function verdict(inst: Instance, deploy: DeployFacts): SchedulerVerdict {
     lockScope: "none",
     ageGuard: false,
   };
+}
+
+/** Why Gunicorn would refuse to start with these settings (each reason once). */
+function startupErrorsOf(settings: Settings): string[] {
+  return [
+    ...new Set(
+      Object.values(settings)
+        .map((s) => s.startupError)
+        .filter((x): x is string => x !== null),
+    ),
+  ];
+}
+
+function verdict(inst: Instance, deploy: DeployFacts): SchedulerVerdict {
+  const v = noScheduler();
   const starts = deploy.guard.starts;
   if (starts.length === 0) {
     v.why.push("no scheduler.start() in the app's Python files");
