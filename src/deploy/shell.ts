@@ -110,6 +110,16 @@ class Reader {
     return this.src.slice(start);
   }
 
+  /** A `...` command substitution at pos (pointing at the first '`'), into w. */
+  backquote(w: { text: string; unresolved: string[]; expanded: boolean }): void {
+    this.pos++;
+    const inner = this.balanced("`", "`");
+    w.expanded = true;
+    this.subscript(inner);
+    if (this.mode === "names") w.text += "${VAR}";
+    else w.unresolved.push(`\`${inner}\``);
+  }
+
   /** A `$...` expansion at pos (pointing at '$'); returns rendered text. */
   dollar(w: { unresolved: string[]; expanded: boolean }): string {
     const next = this.peek(1);
@@ -288,12 +298,7 @@ class Reader {
             continue;
           }
           if (d === "`") {
-            this.pos++;
-            const inner = this.balanced("`", "`");
-            w.expanded = true;
-            this.subscript(inner);
-            if (this.mode === "names") w.text += "${VAR}";
-            else w.unresolved.push(`\`${inner}\``);
+            this.backquote(w);
             continue;
           }
           w.text += d;
@@ -307,12 +312,7 @@ class Reader {
         continue;
       }
       if (c === "`") {
-        this.pos++;
-        const inner = this.balanced("`", "`");
-        w.expanded = true;
-        this.subscript(inner);
-        if (this.mode === "names") w.text += "${VAR}";
-        else w.unresolved.push(`\`${inner}\``);
+        this.backquote(w);
         continue;
       }
       w.text += c;

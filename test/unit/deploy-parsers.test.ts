@@ -53,6 +53,21 @@ describe("shell reader", () => {
     );
     assert.deepEqual(s.commands[0]?.words[6]?.unresolved, ["$(nproc)"]);
   });
+  test("backquote substitution, bare and inside double quotes: its commands are read, its value is unknown", () => {
+    const script = 'echo `id -u` "x`hostname`y"';
+    assert.deepEqual(
+      parseShell(script).commands.map((c) => c.words.map((w) => w.text)),
+      [["echo", "${VAR}", "x${VAR}y"], ["id", "-u"], ["hostname"]],
+    );
+    assert.deepEqual(
+      parseShell(script, () => undefined).commands[0]?.words.map((w) => [w.text, w.unresolved]),
+      [
+        ["echo", []],
+        ["", ["`id -u`"]],
+        ["xy", ["`hostname`"]],
+      ],
+    );
+  });
   test("shlex.split like Python", () => {
     assert.deepEqual(shlexSplit(`--workers=5 --bind "0.0.0.0:80" -e 'A=b c'`).words, [
       "--workers=5",
