@@ -1,4 +1,5 @@
 import type { CheckReport, Status } from "../checks/types.js";
+import { countsLine, plural } from "./counts.js";
 import { cleanText } from "./table.js";
 import type { DoctorReport } from "./types.js";
 
@@ -36,24 +37,6 @@ function annotationMessage(c: CheckReport): string {
 function annotation(type: "error" | "warning", c: CheckReport): string {
   const title = safeTitle(`${c.id} — ${c.title}${c.status === "error" ? " (could not run)" : ""}`);
   return `::${type} title=${escapeProperty(title)}::${escapeData(annotationMessage(c))}`;
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-/** `N passed, N warnings, N failed, N skipped, N errors — exit C`, shared wording with the text report. */
-function countsLine(report: DoctorReport): string {
-  const s = report.summary;
-  return [
-    `${s.pass} passed`,
-    plural(s.warn, "warning", "warnings"),
-    `${s.fail} failed`,
-    `${s.skip} skipped`,
-    plural(s.error, "error", "errors"),
-  ]
-    .join(", ")
-    .concat(` — exit ${report.exitCode}`);
 }
 
 const STATUS_CELL: Record<Status, string> = {

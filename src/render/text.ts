@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import { type CheckReport, GROUPS, type Group, type Status } from "../checks/types.js";
+import { countsLine } from "./counts.js";
 import { cleanText, formatTable } from "./table.js";
 import type { DoctorReport } from "./types.js";
 
@@ -63,21 +64,6 @@ function ms(n: number): string {
   return `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-function countsLine(report: DoctorReport): string {
-  const s = report.summary;
-  return [
-    `${s.pass} passed`,
-    plural(s.warn, "warning", "warnings"),
-    `${s.fail} failed`,
-    `${s.skip} skipped`,
-    plural(s.error, "error", "errors"),
-  ].join(", ");
-}
-
 function renderCheck(c: ChalkInstance, check: CheckReport, idWidth: number, opts: TextOptions): string[] {
   const { mark, label } = MARKS[check.status];
   const [first = "", ...rest] = lines(check.summary);
@@ -131,7 +117,7 @@ export function renderText(report: DoctorReport, opts: TextOptions): string {
   }
   if (report.checks.length === 0) out.push("", "No checks ran.");
   const worst = (["error", "fail", "warn"] as const).find((s) => report.summary[s] > 0);
-  const tail = `${countsLine(report)} — exit ${report.exitCode}`;
+  const tail = countsLine(report);
   const timing = opts.verbose ? c.dim(` (${ms(report.durationMs)})`) : "";
   out.push("", `${worst ? paint(c, worst, tail) : c.green(tail)}${timing}`);
   return `${out.join("\n")}\n`;
