@@ -1,3 +1,4 @@
+import type { GuardAnalysis } from "./guard.js";
 import type { DeployFacts } from "./types.js";
 
 /** Deploy facts of nothing: what checks see before (or without) reading the app dir. */
@@ -11,19 +12,24 @@ export function emptyDeployFacts(appDir: string, env: Record<string, string>): D
     procfile: null,
     gunicornConfigs: {},
     scripts: {},
-    guard: {
-      filesScanned: 0,
-      flaskApscheduler: false,
-      starts: [],
-      allowedHosts: [],
-      fromPrefixedEnv: false,
-      apiEnabled: [],
-      calledAtImport: [],
-      modules: {},
-      lockModule: null,
-    },
+    guard: emptyGuardAnalysis(0),
     files: [],
     errors: [],
     notes: [],
+  };
+}
+
+/** A guard analysis that found nothing yet (analyzeGuards fills it in). */
+export function emptyGuardAnalysis(filesScanned: number): GuardAnalysis {
+  return {
+    filesScanned,
+    flaskApscheduler: false,
+    starts: [],
+    allowedHosts: [],
+    fromPrefixedEnv: false,
+    apiEnabled: [],
+    calledAtImport: [],
+    modules: {},
+    lockModule: null,
   };
 }

@@ -7,6 +7,7 @@
  * `worker.age == 1` in a post_fork hook. Judging a guard against workers x instances is model.ts's job.
  * Pure: the gatherer passes the sources' text.
  */
+import { emptyGuardAnalysis } from "./empty.js";
 import { GUNICORN_HOOKS } from "./gunicorn.js";
 import { blocks, logicalLines, type PyBlock, type PyLine } from "./pyexpr.js";
 
@@ -261,17 +262,7 @@ const START_RE = /\b((?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*))\.start\s*\(/;
 /** Analyses the app's Python sources (and gunicorn config files) for scheduler starts and their guards. */
 export function analyzeGuards(input: PySource[]): GuardAnalysis {
   let sources = input;
-  const result: GuardAnalysis = {
-    filesScanned: input.length,
-    flaskApscheduler: false,
-    starts: [],
-    allowedHosts: [],
-    fromPrefixedEnv: false,
-    apiEnabled: [],
-    calledAtImport: [],
-    modules: {},
-    lockModule: null,
-  };
+  const result = emptyGuardAnalysis(input.length);
   // schedctl's own lock module is a library, not app code: its start() runs through lead().
   const isLockModule = (src: PySource) =>
     /(^|\/)schedctl_lock\.py$/.test(src.path) && /\bdef lead\(/.test(src.text);
