@@ -108,11 +108,16 @@ function readBounded(path: string, max: number): ReadResult {
   } catch (e) {
     return { code: errCode(e) };
   } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // already gone
-    }
+    closeQuietly(fd);
+  }
+}
+
+/** Closes fd; a process that exited meanwhile may have taken the file with it. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already gone
   }
 }
 
@@ -137,11 +142,7 @@ function readFdinfoLocks(path: string): ProcLockEntry[] | { code: string } {
   } catch (e) {
     return { code: errCode(e) };
   } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // already gone
-    }
+    closeQuietly(fd);
   }
   if (n === scratch.length) {
     // Many POSIX ranges through one descriptor: read it whole (bounded).
