@@ -207,11 +207,8 @@ class LineScanner {
   unparsed = 0;
   /** The SIMD scan, or null where it cannot run (then every region is read line by line here). */
   private readonly scan: LineScan | null;
-  private readonly mem: Buffer;
-  /** The scan's memory, where readers put the bytes (see zoneData). */
-  get memory(): Buffer {
-    return this.mem;
-  }
+  /** The memory readers put the bytes in (see zoneData): the scan's, or a plain buffer without it. */
+  readonly mem: Buffer;
   /** Bytes of a line whose end has not been read yet, just before the data of zone `carryZone`. */
   private carry = 0;
   /** The input zone the next bytes go to (the carried partial line waits in front of it). */
@@ -570,7 +567,7 @@ async function* feedScanner(
     // Double buffering: the next read fills one zone (on libuv's thread pool) while the other is scanned.
     // (fs.read with a callback: FileHandle#read costs more per call.)
     const fd = fh.fd;
-    const mem = scanner.memory;
+    const mem = scanner.mem;
     const readZone = (zone: 0 | 1, position: number): Promise<number> =>
       new Promise((resolve, reject) =>
         read(fd, mem, zoneData(zone), READ_BYTES, position, (err, n) => (err ? reject(err) : resolve(n))),
