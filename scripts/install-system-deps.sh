@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real system parts the test suite runs against (Debian/Ubuntu, as root):
 # Debian's python3 with tzlocal/APScheduler/Flask/redis-py, gunicorn, redis-server, nginx, tzdata,
-# util-linux (unshare, flock, lslocks), busybox-static (a real busybox shell for container snapshots), and
+# util-linux (unshare, flock, lslocks, setpriv) and mount (mount --bind in private namespaces), busybox-static (a real busybox shell for container snapshots), and
 # gcc + musl-tools (a tiny C probe compiled against glibc and musl, to check schedctl's reading of TZ against
 # both real C libraries), bsdutils (script: a pseudo-terminal), openssl (a TLS Redis), patch and diffutils
 # (gen --diff applies). Safe to run again; does nothing when everything is present.
 set -euo pipefail
 packages=(
   python3 python3-tzlocal python3-apscheduler python3-flask python3-redis gunicorn
-  redis-server redis-tools nginx tzdata util-linux busybox-static coreutils tar
+  redis-server redis-tools nginx tzdata util-linux mount busybox-static coreutils tar
   gcc libc6-dev musl-tools bsdutils openssl patch diffutils dash
 )
 missing=()
