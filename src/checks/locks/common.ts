@@ -1,5 +1,6 @@
 import type { Facts } from "../../facts/types.js";
 import type { LockHolder, LockRecord } from "../../locks/types.js";
+import type { CheckResult } from "../types.js";
 
 export function describeHolders(holders: LockHolder[], max = 4): string {
   if (holders.length === 0) return "no holder";
@@ -32,3 +33,13 @@ export const REDIS_LOCK_KINDS = new Set([
 ]);
 
 export { lockTable } from "../../render/locks.js";
+
+/** The skip of a check that reads processes on a target without a process view (a --root, say). */
+export function noProcessView(facts: Facts): CheckResult {
+  return {
+    status: "skip",
+    summary: facts.live.fileLocksSkipped ?? "no process view",
+    details: [],
+    evidence: {},
+  };
+}

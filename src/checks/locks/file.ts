@@ -1,5 +1,5 @@
 import type { CheckDefinition, CheckResult } from "../types.js";
-import { describeHolders, lockTable, schedulerFileLocks } from "./common.js";
+import { describeHolders, lockTable, noProcessView, schedulerFileLocks } from "./common.js";
 
 export const locksFile: CheckDefinition = {
   id: "locks.file",
@@ -10,13 +10,7 @@ export const locksFile: CheckDefinition = {
     "Reads the kernel's file locks (/proc/locks, then every holder through /proc/PID/fdinfo, as lslocks does) for the --lock-file paths and any lock a Python or Gunicorn process holds: who holds it (all processes sharing it after fork), stale lock files nobody holds, and one lock file per container (a per-container lock keeps nothing apart across instances). Never takes or creates a lock.",
   run(facts): CheckResult {
     const fl = facts.live.fileLocks;
-    if (!fl)
-      return {
-        status: "skip",
-        summary: facts.live.fileLocksSkipped ?? "no process view",
-        details: [],
-        evidence: {},
-      };
+    if (!fl) return noProcessView(facts);
     if (!fl.available)
       return {
         status: "skip",

@@ -1,5 +1,5 @@
 import type { ProcessInfo } from "../../locks/types.js";
-import { schedulerFileLocks } from "../locks/common.js";
+import { noProcessView, schedulerFileLocks } from "../locks/common.js";
 import type { CheckDefinition, CheckResult } from "../types.js";
 
 export const workersLive: CheckDefinition = {
@@ -11,13 +11,7 @@ export const workersLive: CheckDefinition = {
     "Lists the Gunicorn masters running on the target (from /proc), how many workers each has, and which processes hold the scheduler lock. Several workers with no lock held means every worker may start its own scheduler.",
   run(facts): CheckResult {
     const fl = facts.live.fileLocks;
-    if (!fl)
-      return {
-        status: "skip",
-        summary: facts.live.fileLocksSkipped ?? "no process view",
-        details: [],
-        evidence: {},
-      };
+    if (!fl) return noProcessView(facts);
     const masters = fl.processes.filter((p) => p.role === "gunicorn-master");
     if (masters.length === 0)
       return { status: "skip", summary: "no Gunicorn master runs on this target", details: [], evidence: {} };
