@@ -107,6 +107,11 @@ describe("exit codes", () => {
     const { code, report } = doctorJson(["--root", root]);
     assert.equal(code, 0, JSON.stringify(report.checks.map((c) => [c.id, c.status, c.summary])));
     assert.equal(report.summary.fail, 0);
+    // an unpacked image has no processes: the checks that read them say so
+    for (const id of ["locks.file", "workers.live"]) {
+      const c = report.checks.find((x) => x.id === id);
+      assert.deepEqual([c?.status, c?.summary], ["skip", `root ${root} has no live processes`], id);
+    }
   });
 
   test("--fail-on warn turns warnings into exit 1", () => {
